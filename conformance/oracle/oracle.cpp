@@ -1,0 +1,66 @@
+#include "oracle.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace oracle {
+
+void absorbed(const absorbed_problem& p, std::vector<double>& out, std::vector<double>& lse,
+              const rounding& round_p, const rounding& round_out) {
+  const int D = p.latent_dim + p.rope_dim;
+  const int total_q = p.cu_seqlens_q[p.batch];
+  out.assign((size_t)total_q * p.heads * p.latent_dim, 0.0);
+  lse.assign((size_t)total_q * p.heads, -std::numeric_limits<double>::infinity());
+  for (int b = 0; b < p.batch; ++b) {
+    const int s_q = p.cu_seqlens_q[b + 1] - p.cu_seqlens_q[b], s_k = p.seqlens_k[b];
+    for (int i = 0; i < s_q; ++i) {
+      const int row = p.cu_seqlens_q[b] + i;
+      const int visible = p.causal ? std::min(s_k, std::max(0, s_k - s_q + i + 1)) : s_k;
+      for (int h = 0; h < p.heads; ++h) {
+        if (visible == 0) continue;  // out = 0, lse = -inf
+        const double* q = &p.q[((size_t)row * p.heads + h) * D];
+        std::vector<double> s(visible);
+        double m = -std::numeric_limits<double>::infinity();
+        for (int t = 0; t < visible; ++t) {
+          double dot = 0;
+          for (int d = 0; d < D; ++d) dot += q[d] * p.rows[b][(size_t)t * D + d];
+          s[t] = p.scale * dot;
+          m = std::max(m, s[t]);
+        }
+        double sum = 0;
+        for (int t = 0; t < visible; ++t) sum += std::exp(s[t] - m);
+        double* o = &out[((size_t)row * p.heads + h) * p.latent_dim];
+        for (int t = 0; t < visible; ++t) {
+          double w = std::exp(s[t] - m) / sum;
+          if (round_p) w = round_p(w);
+          for (int d = 0; d < p.latent_dim; ++d) o[d] += w * p.rows[b][(size_t)t * D + d];
+        }
+        if (round_out)
+          for (int d = 0; d < p.latent_dim; ++d) o[d] = round_out(o[d]);
+        lse[(size_t)row * p.heads + h] = m + std::log(sum);
+      }
+    }
+  }
+}
+
+void merge(int parts, long rows_heads, int dim, const std::vector<double>& parts_out,
+           const std::vector<double>& parts_lse, std::vector<double>& out, std::vector<double>& lse) {
+  const double neg_inf = -std::numeric_limits<double>::infinity();
+  out.assign((size_t)rows_heads * dim, 0.0);
+  lse.assign((size_t)rows_heads, neg_inf);
+  for (long r = 0; r < rows_heads; ++r) {
+    double m = neg_inf;
+    for (int p = 0; p < parts; ++p) m = std::max(m, parts_lse[(size_t)p * rows_heads + r]);
+    if (m == neg_inf) continue;  // every part empty
+    double sum = 0;
+    for (int p = 0; p < parts; ++p) sum += std::exp(parts_lse[(size_t)p * rows_heads + r] - m);
+    lse[r] = m + std::log(sum);
+    for (int p = 0; p < parts; ++p) {
+      const double w = std::exp(parts_lse[(size_t)p * rows_heads + r] - lse[r]);
+      for (int d = 0; d < dim; ++d) out[(size_t)r * dim + d] += w * parts_out[((size_t)p * rows_heads + r) * dim + d];
+    }
+  }
+}
+
+}  // namespace oracle

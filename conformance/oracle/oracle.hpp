@@ -1,0 +1,33 @@
+// The fp64 oracle: DESIGN.md section 2 written out plainly, sharing no code
+// with any backend.  Inputs are logical, dense, already-decoded values; the
+// harness does the gathering from paged caches and strided tensors.
+#pragma once
+#include <functional>
+#include <vector>
+
+namespace oracle {
+
+// Rounds a value to the precision of a low-precision pipeline; identity for
+// the exact oracle.  Used to estimate the error a correct kernel may have.
+using rounding = std::function<double(double)>;
+
+struct absorbed_problem {
+  int batch = 0, heads = 0, latent_dim = 0, rope_dim = 0;
+  bool causal = false;
+  double scale = 1.0;
+  std::vector<int> cu_seqlens_q;             // [batch+1]
+  std::vector<int> seqlens_k;                // [batch]
+  std::vector<double> q;                     // [total_q][heads][latent+rope], latent first
+  std::vector<std::vector<double>> rows;     // per sequence: [s_k][latent+rope], latent first
+};
+
+// out: [total_q][heads][latent], lse: [total_q][heads] (-inf for a row that sees no key).
+// `round_p` is applied to each softmax weight and `round_out` to each output.
+void absorbed(const absorbed_problem& p, std::vector<double>& out, std::vector<double>& lse,
+              const rounding& round_p = nullptr, const rounding& round_out = nullptr);
+
+// Merge of partial states. parts_out: [parts][rows*heads][dim], parts_lse: [parts][rows*heads].
+void merge(int parts, long rows_heads, int dim, const std::vector<double>& parts_out,
+           const std::vector<double>& parts_lse, std::vector<double>& out, std::vector<double>& lse);
+
+}  // namespace oracle

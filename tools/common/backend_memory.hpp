@@ -1,0 +1,53 @@
+// Memory, stream and timer of the device a plugin runs on, for the tools and
+// the conformance harness (the ABI itself never allocates: the caller does).
+// Chosen by the plugin's name: "cpu" (host memory), "cuda", "hip".
+#pragma once
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace mla_tools {
+
+class backend_memory {
+ public:
+  virtual ~backend_memory() = default;
+  virtual void* alloc(size_t bytes) = 0;  // throws std::runtime_error on failure
+  virtual void release(void* ptr) = 0;
+  virtual void upload(void* dst, const void* src, size_t bytes) = 0;    // host -> backend, synchronous
+  virtual void download(void* dst, const void* src, size_t bytes) = 0;  // backend -> host, synchronous
+  virtual void* stream() = 0;   // for mla_context_desc.stream
+  virtual void synchronize() = 0;  // waits for the stream; throws on a device error
+  // Device time of `enqueue` (work put on stream()), in milliseconds: the
+  // median over `repeats` measurements of `iters` back-to-back calls each.
+  virtual double time_ms(const std::function<void()>& enqueue, int iters, int repeats) = 0;
+  virtual std::string name() const = 0;
+};
+
+// nullptr with `error` set when the kind is unknown or not built in.
+std::unique_ptr<backend_memory> make_backend_memory(const std::string& plugin_name, int device,
+                                                    std::string& error);
+
+// RAII buffer in backend memory.
+class device_buffer {
+ public:
+  device_buffer() = default;
+  device_buffer(backend_memory& mem, size_t bytes) : mem_(&mem), ptr_(bytes ? mem.alloc(bytes) : nullptr), bytes_(bytes) {}
+  ~device_buffer() { if (ptr_) mem_->release(ptr_); }
+  device_buffer(device_buffer&& o) noexcept : mem_(o.mem_), ptr_(o.ptr_), bytes_(o.bytes_) { o.ptr_ = nullptr; }
+  device_buffer& operator=(device_buffer&& o) noexcept {
+    if (this != &o) { if (ptr_) mem_->release(ptr_); mem_ = o.mem_; ptr_ = o.ptr_; bytes_ = o.bytes_; o.ptr_ = nullptr; }
+    return *this;
+  }
+  device_buffer(const device_buffer&) = delete;
+  device_buffer& operator=(const device_buffer&) = delete;
+  void* get() const { return ptr_; }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  backend_memory* mem_ = nullptr;
+  void* ptr_ = nullptr;
+  size_t bytes_ = 0;
+};
+
+}  // namespace mla_tools
