@@ -16,6 +16,10 @@ class backend_memory {
   virtual void release(void* ptr) = 0;
   virtual void upload(void* dst, const void* src, size_t bytes) = 0;    // host -> backend, synchronous
   virtual void download(void* dst, const void* src, size_t bytes) = 0;  // backend -> host, synchronous
+  // Enqueues a copy between two buffers of this backend's memory on stream()
+  // (asynchronous on GPUs); mla-bench times it for the copy-bandwidth
+  // ceiling.  Default: throws std::runtime_error (not available).
+  virtual void copy(void* dst, const void* src, size_t bytes);
   virtual void* stream() = 0;   // for mla_context_desc.stream
   virtual void synchronize() = 0;  // waits for the stream; throws on a device error
   // Device time of `enqueue` (work put on stream()), in milliseconds: the

@@ -42,6 +42,9 @@ class cuda_memory final : public backend_memory {
     check(cudaMemcpyAsync(dst, src, n, cudaMemcpyDeviceToHost, stream_), "cudaMemcpy D2H");
     synchronize();
   }
+  void copy(void* dst, const void* src, size_t n) override {
+    check(cudaMemcpyAsync(dst, src, n, cudaMemcpyDeviceToDevice, stream_), "cudaMemcpy D2D");
+  }
   void* stream() override { return stream_; }
   void synchronize() override {
     check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");

@@ -18,6 +18,10 @@ std::unique_ptr<backend_memory> make_cuda_memory(int device, std::string& error)
 std::unique_ptr<backend_memory> make_hip_memory(int device, std::string& error);
 #endif
 
+void backend_memory::copy(void*, const void*, size_t) {
+  throw std::runtime_error("backend_memory::copy is not implemented for " + name());
+}
+
 namespace {
 
 class host_memory final : public backend_memory {
@@ -30,6 +34,7 @@ class host_memory final : public backend_memory {
   void release(void* p) override { std::free(p); }
   void upload(void* dst, const void* src, size_t n) override { std::memcpy(dst, src, n); }
   void download(void* dst, const void* src, size_t n) override { std::memcpy(dst, src, n); }
+  void copy(void* dst, const void* src, size_t n) override { std::memcpy(dst, src, n); }
   void* stream() override { return nullptr; }
   void synchronize() override {}
   double time_ms(const std::function<void()>& enqueue, int iters, int repeats) override {
