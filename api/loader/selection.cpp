@@ -1,0 +1,88 @@
+#include "selection.hpp"
+
+namespace mla::loader {
+namespace {
+
+std::string trim(const std::string& text) {
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string::npos) return {};
+  const auto last = text.find_last_not_of(" \t");
+  return text.substr(first, last - first + 1);
+}
+
+std::vector<std::string> split_list(const std::string& spec) {
+  std::vector<std::string> items;
+  size_t begin = 0;
+  while (begin <= spec.size()) {
+    size_t end = spec.find(',', begin);
+    if (end == std::string::npos) end = spec.size();
+    std::string item = trim(spec.substr(begin, end - begin));
+    if (!item.empty()) items.push_back(std::move(item));
+    begin = end + 1;
+  }
+  if (items.empty()) items.push_back("auto");
+  return items;
+}
+
+// The first record carrying `name` is the one that was loaded; later ones
+// are shadowed duplicates.
+int find_by_name(const std::vector<PluginRecord>& plugins, const std::string& name) {
+  for (size_t i = 0; i < plugins.size(); ++i)
+    if (plugins[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+int best_usable(const std::vector<PluginRecord>& plugins) {
+  int best = -1;
+  for (size_t i = 0; i < plugins.size(); ++i) {
+    if (plugins[i].state == MLA_PLUGIN_SKIPPED) continue;
+    if (best < 0 || plugins[i].score > plugins[best].score) best = static_cast<int>(i);
+  }
+  return best;
+}
+
+// "(seen: cpu, cuda [skipped: no CUDA device]; searched: /a, /b)"
+std::string seen_summary(const std::vector<PluginRecord>& plugins,
+                         const std::vector<std::string>& searched) {
+  std::string text = "(seen: ";
+  if (plugins.empty()) text += "nothing";
+  for (size_t i = 0; i < plugins.size(); ++i) {
+    if (i > 0) text += ", ";
+    text += plugins[i].name.empty() ? plugins[i].path : plugins[i].name;
+    if (plugins[i].state == MLA_PLUGIN_SKIPPED) text += " [skipped: " + plugins[i].reason + "]";
+  }
+  text += "; searched: ";
+  if (searched.empty()) text += "nothing";
+  for (size_t i = 0; i < searched.size(); ++i) text += (i > 0 ? ", " : "") + searched[i];
+  return text + ")";
+}
+
+// Why one list item gave nothing.
+std::string item_failure(const std::vector<PluginRecord>& plugins, const std::string& item) {
+  if (item == "auto") return "auto: no usable plugin";
+  const int index = find_by_name(plugins, item);
+  if (index < 0) return "no plugin named '" + item + "'";
+  return "plugin '" + item + "' (" + plugins[index].path + ") is not usable: " + plugins[index].reason;
+}
+
+}  // namespace
+
+Selection select_plugin(const std::vector<PluginRecord>& plugins, const BackendRequest& request,
+                        const std::vector<std::string>& searched) {
+  const std::vector<std::string> items = split_list(request.spec);
+  for (const std::string& item : items) {
+    const int index = item == "auto" ? best_usable(plugins) : find_by_name(plugins, item);
+    if (index >= 0 && plugins[index].state != MLA_PLUGIN_SKIPPED) return {index, ""};
+  }
+
+  std::string error = request.origin.empty() ? "backend auto (MLA_BACKEND unset)"
+                                             : request.origin + "=" + request.spec;
+  error += ": ";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) error += "; ";
+    error += item_failure(plugins, items[i]);
+  }
+  return {-1, error + " " + seen_summary(plugins, searched)};
+}
+
+}  // namespace mla::loader
