@@ -1,0 +1,97 @@
+// Op A entry points on the cpu: validate, plan the split schedule into the
+// workspace, run the work items on the context's OpenMP team, then merge
+// the split items by LSE.
+#include "cpu_context.hpp"
+#include "element_access.hpp"
+#include "lse_merge.hpp"
+#include "split_plan.hpp"
+
+#include <common/plugin_error.hpp>
+
+#include <omp.h>
+
+#include <climits>
+
+namespace mla_cpu {
+namespace {
+
+// The shared validator with this context's workspace need, then the host
+// check of the index arrays.  Writes nothing.
+mla_status validate_call(const mla_context& ctx, const mla_absorbed_args* a, workspace_layout& layout) {
+  mla_status s = mla::validate_absorbed(a, cpu_limits(), mla::check_level::shape, 0);
+  if (s != MLA_OK) return s;
+  if (a->total_q > INT32_MAX)  // rows are addressed through int32 cu_seqlens_q
+    return mla::fail(MLA_ERR_INVALID_ARGUMENT, "absorbed_args.total_q = %lld: must be <= %d (cu_seqlens_q is int32)",
+                     (long long)a->total_q, INT32_MAX);
+  layout = compute_layout(*a, ctx.threads);
+  s = mla::validate_absorbed(a, cpu_limits(), mla::check_level::full, layout.total_bytes);
+  if (s != MLA_OK) return s;
+  return mla::validate_absorbed_indices_host(a);
+}
+
+// Combines the partial slots of one split tile for head h into out/lse.
+void merge_split_tile(const mla_absorbed_args& a, const split_group& g, int h) {
+  const int H = a.num_heads, Dl = a.latent_dim;
+  const size_t pairs = (size_t)g.q_count * H;
+  for (int i = 0; i < g.q_count; ++i) {
+    const size_t pair = (size_t)i * H + h;
+    const int64_t row = (int64_t)a.cu_seqlens_q[g.seq] + g.q_begin + i;
+    const int64_t at = row * a.out.stride[0] + (int64_t)h * a.out.stride[1];
+    const float lse = merge_lse_row(
+        g.num_slots, Dl, [&](int p) { return partial_slot(a, g.first_slot + p)[pairs * Dl + pair]; },
+        [&](int p, int d) { return partial_slot(a, g.first_slot + p)[pair * Dl + d]; },
+        [&](int d, float v) { store_element(a.out.data, a.out.dtype, at + (int64_t)d * a.out.stride[2], v); });
+    if (a.lse.data) static_cast<float*>(a.lse.data)[row * a.lse.stride[0] + (int64_t)h * a.lse.stride[1]] = lse;
+  }
+}
+
+}  // namespace
+
+mla_status absorbed_workspace_size(const mla_context& ctx, const mla_absorbed_args* a, size_t* bytes) {
+  if (bytes == nullptr) return mla::fail(MLA_ERR_INVALID_ARGUMENT, "absorbed_workspace_size: bytes is NULL");
+  const mla_status s = mla::validate_absorbed(a, cpu_limits(), mla::check_level::shape, 0);
+  if (s != MLA_OK) return s;
+  if (a->total_q > INT32_MAX)
+    return mla::fail(MLA_ERR_INVALID_ARGUMENT, "absorbed_args.total_q = %lld: must be <= %d (cu_seqlens_q is int32)",
+                     (long long)a->total_q, INT32_MAX);
+  *bytes = compute_layout(*a, ctx.threads).total_bytes;
+  return MLA_OK;
+}
+
+mla_status absorbed_plan(const mla_context& ctx, const mla_absorbed_args* a) {
+  workspace_layout layout;
+  const mla_status s = validate_call(ctx, a, layout);
+  if (s != MLA_OK) return s;
+  build_plan(*a, &ctx, ctx.threads);
+  return MLA_OK;
+}
+
+mla_status absorbed_run(const mla_context& ctx, const mla_absorbed_args* a) {
+  workspace_layout layout;
+  const mla_status s = validate_call(ctx, a, layout);
+  if (s != MLA_OK) return s;
+  char why[512];
+  if (plan_mismatch(*a, &ctx, ctx.threads, why, sizeof why)) return mla::fail(MLA_ERR_NOT_PLANNED, "%s", why);
+
+  const plan_header& plan = plan_of(*a);
+  const work_item* items = items_of(*a);
+  const split_group* groups = groups_of(*a);
+  const int64_t num_items = plan.num_items, num_groups = plan.num_groups;
+  const int H = a->num_heads;
+  const run_item_fn run_item = ctx.kernel.run_item;
+#pragma omp parallel num_threads(ctx.threads)
+  {
+    const thread_scratch scratch = scratch_for_thread(*a, plan.layout, a->workspace, omp_get_thread_num());
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t k = 0; k < num_items; ++k) {
+      const work_item& item = items[k];
+      run_item(*a, item, scratch, item.slot >= 0 ? partial_slot(*a, item.slot) : nullptr);
+    }
+#pragma omp for collapse(2) schedule(static)
+    for (int64_t g = 0; g < num_groups; ++g)
+      for (int h = 0; h < H; ++h) merge_split_tile(*a, groups[g], h);
+  }
+  return MLA_OK;
+}
+
+}  // namespace mla_cpu

@@ -1,0 +1,202 @@
+#include "split_plan.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+namespace mla_cpu {
+namespace {
+
+constexpr uint64_t kPlanMagic = 0x4e414c5055504340ull;  // "@CPUPLAN"
+
+size_t pad_floats(size_t n) { return (n + 15) / 16 * 16; }  // 64-byte multiples
+size_t pad_bytes(size_t n) { return (n + 63) / 64 * 64; }
+
+int32_t visible_end(const mla_absorbed_args& a, int32_t s_q, int32_t s_k, int32_t last_row) {
+  if (!a.causal) return s_k;
+  const int64_t end = (int64_t)s_k - s_q + last_row + 1;  // bottom-right aligned
+  return (int32_t)std::min<int64_t>(s_k, std::max<int64_t>(0, end));
+}
+
+uint64_t index_digest(const mla_absorbed_args& a) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a
+  auto mix = [&h](int32_t v) {
+    for (int i = 0; i < 4; ++i) {
+      h ^= (uint32_t)v >> (8 * i) & 0xffu;
+      h *= 1099511628211ull;
+    }
+  };
+  if (a.batch > 0) {
+    for (int32_t b = 0; b <= a.batch; ++b) mix(a.cu_seqlens_q[b]);
+    for (int32_t b = 0; b < a.batch; ++b) mix(a.kv.seqlens_k[b]);
+  }
+  return h;
+}
+
+}  // namespace
+
+workspace_layout compute_layout(const mla_absorbed_args& a, int threads) {
+  workspace_layout L;
+  const size_t H = (size_t)a.num_heads, Dl = (size_t)a.latent_dim, D = Dl + (size_t)a.rope_dim;
+  L.q_tile = std::max(1, std::min(a.max_seqlen_q, kPairsPerTile / a.num_heads));
+  // Every tile but the last of a sequence is full.
+  const int64_t max_tiles = std::min<int64_t>(a.total_q, (int64_t)a.batch + a.total_q / L.q_tile);
+  const int64_t target = threads > 1 ? (int64_t)kItemsPerThread * threads : 0;
+  // A tile is split into n <= x + 1 items where x = its share of `target`
+  // (see build_plan), so all items <= tiles + target, and a split tile
+  // (x > 1) has n <= 2x: split items <= 2 * target, split tiles <= target.
+  L.max_items = max_tiles + target;
+  L.max_groups = std::min(max_tiles, target);
+  L.max_split_items = std::min<int64_t>(2 * target, L.max_items);
+
+  const size_t pairs = (size_t)L.q_tile * H;
+  L.slot_floats = pad_floats(pairs * Dl) + pad_floats(pairs);
+  const size_t scratch_floats = pad_floats(pairs * D) + pad_floats(pairs * Dl) + 2 * pad_floats(pairs) +
+                                pad_floats((size_t)kRowBlock * D) + pad_floats(kRowBlock);
+  L.scratch_bytes = scratch_floats * sizeof(float);
+
+  size_t at = pad_bytes(sizeof(plan_header));
+  L.items_offset = at;
+  at += pad_bytes((size_t)L.max_items * sizeof(work_item));
+  L.groups_offset = at;
+  at += pad_bytes((size_t)L.max_groups * sizeof(split_group));
+  L.scratch_offset = at;
+  at += L.scratch_bytes * (size_t)threads;
+  L.partials_offset = at;
+  at += L.slot_floats * sizeof(float) * (size_t)L.max_split_items;
+  L.total_bytes = at;
+  return L;
+}
+
+thread_scratch scratch_for_thread(const mla_absorbed_args& a, const workspace_layout& L, void* workspace,
+                                  int thread) {
+  const size_t pairs = (size_t)L.q_tile * a.num_heads;
+  const size_t D = (size_t)a.latent_dim + a.rope_dim;
+  float* p = reinterpret_cast<float*>(static_cast<char*>(workspace) + L.scratch_offset +
+                                      L.scratch_bytes * (size_t)thread);
+  thread_scratch s;
+  s.q = p;
+  p += pad_floats(pairs * D);
+  s.acc = p;
+  p += pad_floats(pairs * a.latent_dim);
+  s.row_max = p;
+  p += pad_floats(pairs);
+  s.row_sum = p;
+  p += pad_floats(pairs);
+  s.rows = p;
+  p += pad_floats((size_t)kRowBlock * D);
+  s.scores = p;
+  return s;
+}
+
+void build_plan(const mla_absorbed_args& a, const void* ctx, int threads) {
+  const workspace_layout L = compute_layout(a, threads);
+  plan_header h;
+  std::memset(&h, 0, sizeof h);
+  h.magic = kPlanMagic;
+  h.ctx = ctx;
+  h.threads = threads;
+  h.batch = a.batch;
+  h.num_heads = a.num_heads;
+  h.latent_dim = a.latent_dim;
+  h.rope_dim = a.rope_dim;
+  h.max_seqlen_q = a.max_seqlen_q;
+  h.causal = a.causal;
+  h.page_size = a.kv.page_size;
+  h.total_q = a.total_q;
+  h.block_table_stride = a.kv.block_table_stride;
+  h.cu_seqlens_q = a.cu_seqlens_q;
+  h.seqlens_k = a.kv.seqlens_k;
+  h.index_digest = index_digest(a);
+  h.layout = L;
+
+  char* ws = static_cast<char*>(a.workspace);
+  work_item* items = reinterpret_cast<work_item*>(ws + L.items_offset);
+  split_group* groups = reinterpret_cast<split_group*>(ws + L.groups_offset);
+  const int64_t target = threads > 1 ? (int64_t)kItemsPerThread * threads : 0;
+
+  // Cost of a tile ~ visible keys x (query rows + 1 for loading the rows).
+  auto for_each_tile = [&](auto&& visit) {
+    for (int32_t b = 0; b < a.batch; ++b) {
+      const int32_t s_q = a.cu_seqlens_q[b + 1] - a.cu_seqlens_q[b], s_k = a.kv.seqlens_k[b];
+      for (int32_t q0 = 0; q0 < s_q; q0 += L.q_tile) {
+        const int32_t qc = std::min(L.q_tile, s_q - q0);
+        const int32_t keys = visible_end(a, s_q, s_k, q0 + qc - 1);
+        visit(b, q0, qc, keys, (uint64_t)keys * (uint64_t)(qc + 1));
+      }
+    }
+  };
+  uint64_t total_cost = 0;
+  for_each_tile([&](int32_t, int32_t, int32_t, int32_t, uint64_t cost) { total_cost += cost; });
+
+  int64_t n_items = 0, n_groups = 0, n_slots = 0;
+  for_each_tile([&](int32_t b, int32_t q0, int32_t qc, int32_t keys, uint64_t cost) {
+    int64_t n = 1;
+    if (target > 0 && total_cost > 0) {
+      const unsigned __int128 share = (unsigned __int128)cost * (uint64_t)target;
+      n = (int64_t)((share + total_cost - 1) / total_cost);  // ceil(x)
+      n = std::max<int64_t>(1, std::min<int64_t>(n, keys / kMinSplitRows));
+    }
+    int32_t chunk = keys;
+    if (n > 1) {  // whole row blocks per split
+      chunk = (int32_t)(((keys + n - 1) / n + kRowBlock - 1) / kRowBlock * kRowBlock);
+      n = (keys + chunk - 1) / chunk;
+    }
+    // The bounds of compute_layout hold by construction; this keeps the
+    // workspace safe even if they did not.
+    if (n > 1 && (n_groups >= L.max_groups || n_slots + n > L.max_split_items ||
+                  n_items + n > L.max_items))
+      n = 1, chunk = keys;
+    if (n == 1) {
+      items[n_items++] = work_item{b, q0, qc, 0, keys, -1};
+      return;
+    }
+    groups[n_groups++] = split_group{b, q0, qc, (int32_t)n_slots, (int32_t)n};
+    for (int64_t s = 0; s < n; ++s) {
+      const int32_t k0 = (int32_t)(s * chunk), k1 = std::min(keys, (int32_t)((s + 1) * chunk));
+      items[n_items++] = work_item{b, q0, qc, k0, k1, (int32_t)(n_slots++)};
+    }
+  });
+  // Largest first, so dynamic scheduling ends evenly.
+  std::sort(items, items + n_items, [](const work_item& x, const work_item& y) {
+    return (int64_t)(x.key_end - x.key_begin) * (x.q_count + 1) > (int64_t)(y.key_end - y.key_begin) * (y.q_count + 1);
+  });
+  h.num_items = n_items;
+  h.num_groups = n_groups;
+  std::memcpy(ws, &h, sizeof h);
+}
+
+const char* plan_mismatch(const mla_absorbed_args& a, const void* ctx, int threads, char* why, size_t why_size) {
+  const plan_header& h = plan_of(a);
+  auto differs = [&](const char* field, long long planned, long long now) {
+    std::snprintf(why, why_size, "absorbed_args.%s = %lld, but the workspace was planned with %lld: "
+                  "call absorbed_plan for this batch first", field, now, planned);
+    return why;
+  };
+  if (h.magic != kPlanMagic) {
+    std::snprintf(why, why_size, "absorbed_args.workspace holds no plan: call absorbed_plan with this workspace first");
+    return why;
+  }
+  if (h.ctx != ctx || h.threads != threads) {
+    std::snprintf(why, why_size, "absorbed_args.workspace was planned on another context: call absorbed_plan on this one");
+    return why;
+  }
+  if (h.batch != a.batch) return differs("batch", h.batch, a.batch);
+  if (h.num_heads != a.num_heads) return differs("num_heads", h.num_heads, a.num_heads);
+  if (h.latent_dim != a.latent_dim) return differs("latent_dim", h.latent_dim, a.latent_dim);
+  if (h.rope_dim != a.rope_dim) return differs("rope_dim", h.rope_dim, a.rope_dim);
+  if (h.total_q != a.total_q) return differs("total_q", h.total_q, a.total_q);
+  if (h.max_seqlen_q != a.max_seqlen_q) return differs("max_seqlen_q", h.max_seqlen_q, a.max_seqlen_q);
+  if (h.causal != a.causal) return differs("causal", h.causal, a.causal);
+  if (h.page_size != a.kv.page_size) return differs("kv.page_size", h.page_size, a.kv.page_size);
+  if (h.block_table_stride != a.kv.block_table_stride)
+    return differs("kv.block_table_stride", h.block_table_stride, a.kv.block_table_stride);
+  if (h.cu_seqlens_q != a.cu_seqlens_q || h.seqlens_k != a.kv.seqlens_k || h.index_digest != index_digest(a)) {
+    std::snprintf(why, why_size, "absorbed_args.cu_seqlens_q / kv.seqlens_k differ from the ones planned "
+                  "(pointer or contents): call absorbed_plan for this batch first");
+    return why;
+  }
+  return nullptr;
+}
+
+}  // namespace mla_cpu
