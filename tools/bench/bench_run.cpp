@@ -1,0 +1,214 @@
+#include "bench_run.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <thread>
+#include <vector>
+
+#include "dtype_convert.hpp"
+#include "oracle_sample.hpp"
+#include "random_fill.hpp"
+
+namespace mla_bench {
+namespace {
+
+using mla_tools::device_buffer;
+constexpr int kRow = kLatentDim + kRopeDim;
+
+// Fills pages [0, pages) with random rows, page p from its own stream so
+// threads can share the work; rows past a sequence's end are set to NaN
+// afterwards by the caller.
+void fill_pages(std::vector<uint8_t>& host, int64_t pages, mla_dtype dtype, uint64_t seed) {
+  const size_t page_elems = (size_t)kPageSize * kRow, elem = mla_tools::element_bytes(dtype);
+  const int threads = (int)std::max(1u, std::min(16u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      std::vector<float> v(page_elems);
+      for (int64_t p = t; p < pages; p += threads) {
+        mla_tools::fill_uniform(v.data(), v.size(), seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)(p + 1)));
+        mla_tools::encode(dtype, v.data(), host.data() + (size_t)p * page_elems * elem, page_elems);
+      }
+    });
+  for (auto& th : pool) th.join();
+}
+
+mla_tensor tensor3(void* data, mla_dtype dtype, int64_t s0, int64_t s1, int64_t s2) {
+  mla_tensor t{};
+  t.struct_size = sizeof(t);
+  t.data = data;
+  t.dtype = dtype;
+  t.stride[0] = s0, t.stride[1] = s1, t.stride[2] = s2;
+  return t;
+}
+
+}  // namespace
+
+bench_result run_case(mla_tools::backend_session& session, const bench_case& c, const bench_settings& s) {
+  bench_result r;
+  r.c = &c;
+  const std::vector<int> s_k = case_seqlens(c);
+  double sum_sk = 0;
+  for (int v : s_k) sum_sk += v;
+  r.mean_s_k = sum_sk / c.batch;
+  if (c.op == bench_op::decompressed) {
+    r.skipped = "needs op B (ABI 1.1)";  // ABI 1.0 has no entry point for it: no number is made up
+    return r;
+  }
+  auto& mem = session.memory();
+  const mla_api& api = session.api();
+  const mla_dtype dt = s.dtype;
+  const size_t elem = mla_tools::element_bytes(dt);
+  const std::vector<int> s_q(c.batch, c.s_q);
+  r.work = absorbed_work(s_q, s_k, c.heads, kLatentDim, kRopeDim, true, (int)elem, (int)elem, (int)elem);
+
+  // ---- paged cache: pages of each sequence in a shuffled order.
+  int max_pages = 0;
+  int64_t total_pages = 0;
+  for (int v : s_k) {
+    const int p = (v + kPageSize - 1) / kPageSize;
+    max_pages = std::max(max_pages, p);
+    total_pages += p;
+  }
+  total_pages = std::max<int64_t>(total_pages, 1);
+  std::vector<int32_t> order(total_pages);
+  for (int64_t i = 0; i < total_pages; ++i) order[i] = (int32_t)i;
+  mla_tools::splitmix64 g(s.seed);
+  for (int64_t i = total_pages - 1; i > 0; --i) std::swap(order[i], order[(int64_t)(g.next() % (uint64_t)(i + 1))]);
+  std::vector<int32_t> block_table((size_t)c.batch * std::max(max_pages, 1), -1);
+  int64_t next = 0;
+  for (int b = 0; b < c.batch; ++b)
+    for (int p = 0; p < (s_k[b] + kPageSize - 1) / kPageSize; ++p) block_table[(size_t)b * std::max(max_pages, 1) + p] = order[next++];
+
+  const size_t page_bytes = (size_t)kPageSize * kRow * elem, cache_bytes = page_bytes * total_pages;
+  std::vector<uint8_t> cache_host(cache_bytes);
+  fill_pages(cache_host, total_pages, dt, s.seed);
+  {  // NaN in the rows past each sequence's end: a backend that reads them fails the check
+    std::vector<uint8_t> nan_row(kRow * elem);
+    std::vector<float> nan_f(kRow, std::numeric_limits<float>::quiet_NaN());
+    mla_tools::encode(dt, nan_f.data(), nan_row.data(), kRow);
+    for (int b = 0; b < c.batch; ++b)
+      for (int t = s_k[b]; t % kPageSize != 0; ++t) {
+        const int32_t page = block_table[(size_t)b * std::max(max_pages, 1) + t / kPageSize];
+        std::copy(nan_row.begin(), nan_row.end(), cache_host.begin() + page * page_bytes + (t % kPageSize) * kRow * elem);
+      }
+  }
+  r.copies = (int)std::min<size_t>(64, std::max<size_t>(1, (s.rotation_bytes + cache_bytes - 1) / cache_bytes));
+  std::vector<device_buffer> caches;
+  for (int i = 0; i < r.copies; ++i) {
+    caches.emplace_back(mem, cache_bytes);
+    mem.upload(caches.back().get(), cache_host.data(), cache_bytes);
+  }
+
+  // ---- queries, outputs, index arrays.
+  const int64_t total_q = r.work.total_q;
+  std::vector<float> qf((size_t)total_q * c.heads * kRow);
+  mla_tools::fill_uniform(qf.data(), qf.size(), s.seed + 17);
+  std::vector<uint8_t> q_host(qf.size() * elem);
+  mla_tools::encode(dt, qf.data(), q_host.data(), qf.size());
+  device_buffer q(mem, q_host.size()), out(mem, (size_t)total_q * c.heads * kLatentDim * elem);
+  mem.upload(q.get(), q_host.data(), q_host.size());
+  std::vector<int32_t> cu(c.batch + 1, 0);
+  for (int b = 0; b < c.batch; ++b) cu[b + 1] = cu[b] + s_q[b];
+  device_buffer cu_dev(mem, cu.size() * 4), sk_dev(mem, s_k.size() * 4), bt_dev(mem, block_table.size() * 4);
+  mem.upload(cu_dev.get(), cu.data(), cu.size() * 4);
+  mem.upload(sk_dev.get(), s_k.data(), s_k.size() * 4);
+  mem.upload(bt_dev.get(), block_table.data(), block_table.size() * 4);
+
+  mla_absorbed_args a{};
+  a.struct_size = sizeof(a);
+  a.batch = c.batch;
+  a.num_heads = c.heads;
+  a.latent_dim = kLatentDim;
+  a.rope_dim = kRopeDim;
+  a.total_q = total_q;
+  a.max_seqlen_q = c.s_q;
+  a.causal = 1;
+  a.scale = float(1.0 / std::sqrt(192.0));
+  a.cu_seqlens_q = static_cast<const int32_t*>(cu_dev.get());
+  a.q = tensor3(q.get(), dt, (int64_t)c.heads * kRow, kRow, 1);
+  a.out = tensor3(out.get(), dt, (int64_t)c.heads * kLatentDim, kLatentDim, 1);
+  a.lse = tensor3(nullptr, MLA_DTYPE_F32, 0, 0, 0);  // an engine's decode step needs no lse
+  a.lse.stride[2] = 0;
+  a.kv.struct_size = sizeof(a.kv);
+  a.kv.data = caches[0].get();
+  a.kv.dtype = dt;
+  a.kv.page_size = kPageSize;
+  a.kv.num_pages = total_pages;
+  a.kv.page_stride = (int64_t)kPageSize * kRow;
+  a.kv.row_stride = kRow;
+  a.kv.latent_offset = 0;
+  a.kv.rope_offset = kLatentDim;
+  a.kv.block_table = static_cast<const int32_t*>(bt_dev.get());
+  a.kv.block_table_stride = std::max(max_pages, 1);
+  a.kv.seqlens_k = static_cast<const int32_t*>(sk_dev.get());
+
+  mla_status st = api.absorbed_workspace_size(session.context(), &a, &r.workspace_bytes);
+  if (st != MLA_OK) return r.error = session.describe_failure("absorbed_workspace_size", st), r;
+  device_buffer ws(mem, r.workspace_bytes);
+  a.workspace = ws.get();
+  a.workspace_bytes = r.workspace_bytes;
+
+  // ---- plan once (timed once), run once, check a sample.
+  const auto t0 = std::chrono::steady_clock::now();
+  st = api.absorbed_plan(session.context(), &a);
+  mem.synchronize();
+  r.plan_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  if (st != MLA_OK) return r.error = session.describe_failure("absorbed_plan", st), r;
+  st = api.absorbed_run(session.context(), &a);
+  if (st != MLA_OK) return r.error = session.describe_failure("absorbed_run", st), r;
+  mem.synchronize();
+
+  r.check_ok = true;
+  const std::vector<int> check_heads = c.heads > 1 ? std::vector<int>{0, c.heads - 1} : std::vector<int>{0};
+  const std::vector<int> check_seqs = c.batch > 1 ? std::vector<int>{0, c.batch - 1} : std::vector<int>{0};
+  for (int b : check_seqs)
+    for (int i : c.s_q > 1 ? std::vector<int>{0, c.s_q - 1} : std::vector<int>{0}) {
+      const int visible = (int)visible_keys(c.s_q, s_k[b], i, true);
+      const int64_t row = cu[b] + i;
+      std::vector<double> qs, keys((size_t)visible * kRow);
+      std::vector<float> got, row_out((size_t)c.heads * kLatentDim);
+      std::vector<uint8_t> raw(row_out.size() * elem);
+      mem.download(raw.data(), static_cast<uint8_t*>(out.get()) + row * raw.size(), raw.size());
+      mla_tools::decode(dt, raw.data(), row_out.data(), row_out.size());
+      for (int h : check_heads) {
+        const float* qh = &qf[((size_t)row * c.heads + h) * kRow];
+        for (int d = 0; d < kRow; ++d) qs.push_back(mla_tools::round_to(dt, qh[d]));
+        got.insert(got.end(), row_out.begin() + (size_t)h * kLatentDim, row_out.begin() + (size_t)(h + 1) * kLatentDim);
+      }
+      std::vector<float> key_row(kRow);
+      for (int t = 0; t < visible; ++t) {
+        const int32_t page = block_table[(size_t)b * a.kv.block_table_stride + t / kPageSize];
+        mla_tools::decode(dt, cache_host.data() + page * page_bytes + (t % kPageSize) * kRow * elem, key_row.data(), kRow);
+        std::copy(key_row.begin(), key_row.end(), keys.begin() + (size_t)t * kRow);
+      }
+      const auto res = mla_tools::check_query_row((int)check_heads.size(), kLatentDim, kRopeDim, a.scale, qs, keys,
+                                                  visible, got.data(), nullptr, dt, dt);
+      r.check_worst = std::max(r.check_worst, res.worst_ratio);
+      if (!res.ok && r.check_ok) {
+        r.check_ok = false;
+        r.check_detail = "sequence " + std::to_string(b) + " query " + std::to_string(i) + ": " + res.detail;
+      }
+    }
+
+  // ---- timing: many back-to-back launches, rotating the cache copies.
+  int k = 0;
+  mla_status timed_status = MLA_OK;
+  auto launch = [&] {
+    a.kv.data = caches[k++ % r.copies].get();
+    const mla_status rs = api.absorbed_run(session.context(), &a);
+    if (rs != MLA_OK && timed_status == MLA_OK) timed_status = rs;
+  };
+  r.iters = s.iters;
+  if (r.iters <= 0) {
+    const double once = mem.time_ms(launch, 1, 3);
+    r.iters = (int)std::min(1000.0, std::max(1.0, std::ceil(200.0 / std::max(once, 1e-3))));
+  }
+  r.run_ms = mem.time_ms(launch, r.iters, s.repeats);
+  if (timed_status != MLA_OK) r.error = session.describe_failure("absorbed_run (timed)", timed_status);
+  return r;
+}
+
+}  // namespace mla_bench

@@ -1,0 +1,59 @@
+#include "backend_session.hpp"
+
+namespace mla_tools {
+
+std::unique_ptr<backend_session> backend_session::open(const std::string& backend, int device,
+                                                       std::string& error) {
+  std::unique_ptr<backend_session> s(new backend_session());
+  mla_loader_options opts{};
+  opts.struct_size = sizeof(opts);
+  opts.backend = backend.empty() ? nullptr : backend.c_str();
+  mla_status st = mla_loader_open(&opts, &s->loader_);
+  if (st != MLA_OK) {
+    error = std::string("mla_loader_open: ") + mla_status_name(st);
+    return nullptr;
+  }
+  s->api_ = mla_loader_api(s->loader_);
+  if (!s->api_) {
+    error = std::string("no backend selected: ") + mla_loader_error(s->loader_);
+    return nullptr;
+  }
+  // The plugin's memory kind follows its name: cpu (and other host plugins)
+  // use host memory, cuda/hip their device memory and a stream of their own.
+  s->mem_ = make_backend_memory(s->api_->name, device, error);
+  if (!s->mem_) {
+    error = std::string("backend memory for '") + s->api_->name + "': " + error;
+    return nullptr;
+  }
+  mla_context_desc desc{};
+  desc.struct_size = sizeof(desc);
+  desc.device_ordinal = device;
+  desc.stream = s->mem_->stream();
+  st = s->api_->context_create(&desc, &s->ctx_);
+  if (st != MLA_OK) {
+    error = s->describe_failure("context_create", st);
+    return nullptr;
+  }
+  s->caps_.struct_size = sizeof(mla_caps);
+  st = s->api_->get_caps(s->ctx_, &s->caps_);
+  if (st != MLA_OK) {
+    error = s->describe_failure("get_caps", st);
+    return nullptr;
+  }
+  return s;
+}
+
+backend_session::~backend_session() {
+  if (ctx_) {
+    mem_->synchronize();  // no work of ours may still use the stream
+    api_->context_destroy(ctx_);
+  }
+  mem_.reset();
+  mla_loader_close(loader_);
+}
+
+std::string backend_session::describe_failure(const char* call, mla_status status) const {
+  return std::string(call) + ": " + mla_status_name(status) + ": " + api_->last_error();
+}
+
+}  // namespace mla_tools
