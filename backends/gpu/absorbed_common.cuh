@@ -1,0 +1,114 @@
+// Device helpers every op-A kernel shares (SIMT fallback and the vendors'
+// tensor-core paths): walking a CTA's share of the split plan, the visible
+// key count of a row, cache row addresses, and writing a finished row either
+// to out/lse or to a partial slot for the combine kernel.
+#pragma once
+#include <math.h>
+#include <stdint.h>
+
+#include "absorbed_params.hpp"
+#include "element.cuh"
+#include "vendor.h"
+
+namespace mla_gpu {
+
+// Calls f(b, seq, tile_begin, tile_end, slot) for each piece of work of CTA
+// column `part`: tiles [tile_begin, tile_end) of sequence b (plan `seq`); slot >= 0
+// means the sequence is split and this piece goes to partial slot `slot`.
+// An invalid or key-less sequence comes as one piece with no tiles.
+template <class F>
+__device__ __forceinline__ void for_each_piece(const absorbed_params& p, int part, F&& f) {
+  const part_plan pp = p.plan.parts[part];
+  const int last = pp.n1 > 0 ? pp.b1 : pp.b1 - 1;
+  for (int b = pp.b0; b <= last; ++b) {
+    const seq_plan s = p.plan.seqs[b];
+    const int begin = b == pp.b0 ? pp.n0 : 0;
+    const int end = b == pp.b1 ? pp.n1 : s.n_blocks;
+    if (begin >= end && s.n_blocks > 0) continue;
+    const int slot = s.pieces > 1 ? s.slot_base + (b == pp.b0 ? pp.first_piece : 0) : -1;
+    f(b, s, begin, end, slot);
+  }
+}
+
+// Keys visible to sequence row r (r = query * H + head): bottom-right causal.
+__device__ __forceinline__ int visible_keys(const absorbed_params& p, const seq_plan& s, int r) {
+  if (!p.causal) return s.s_k;
+  const int query = r / p.heads;
+  const int limit = s.s_k - s.s_q + query + 1;
+  return limit < 0 ? 0 : (limit > s.s_k ? s.s_k : limit);
+}
+
+// Element offset of cache row `token` of sequence b.  A page index outside
+// [0, num_pages) (the table changed after the plan checked it) reads page 0
+// and sets *bad, so the row comes out NaN instead of reading out of bounds.
+__device__ __forceinline__ int64_t cache_row_offset(const absorbed_params& p, int b, int token, bool* bad) {
+  int32_t page = p.block_table[(int64_t)b * p.block_table_stride + token / p.page_size];
+  if (page < 0 || page >= p.num_pages) {
+    *bad = true;
+    page = 0;
+  }
+  return (int64_t)page * p.page_stride + (int64_t)(token % p.page_size) * p.row_stride;
+}
+
+// Where a finished row goes: out/lse directly, or the partial slot.
+struct row_sink {
+  const absorbed_params* p;
+  int64_t out_base;   // element offset of out[query, head, 0] (direct)
+  int64_t lse_index;  // element offset of lse[query, head] (direct)
+  float* partial;     // [latent_dim] (split) or NULL
+  float* partial_lse; // (split) or NULL
+
+  __device__ __forceinline__ void store(int d, float v) const {
+    if (partial) partial[d] = v;
+    else store_element(p->out, out_base + (int64_t)d * p->out_stride[2], p->out_dtype, v);
+  }
+  __device__ __forceinline__ void store_lse(float v) const {
+    if (partial_lse) *partial_lse = v;
+    else if (p->lse) p->lse[lse_index] = v;
+  }
+};
+
+// Sink of sequence row r (0 <= r < s_q * H) in row tile m.
+__device__ __forceinline__ row_sink make_row_sink(const absorbed_params& p, const seq_plan& s, int m, int r,
+                                                  int slot) {
+  row_sink k;
+  k.p = &p;
+  const int64_t query = s.q_begin + r / p.heads;
+  const int head = r % p.heads;
+  k.out_base = query * p.out_stride[0] + (int64_t)head * p.out_stride[1];
+  k.lse_index = query * p.lse_stride[0] + (int64_t)head * p.lse_stride[1];
+  if (slot >= 0) {
+    const int64_t row = ((int64_t)slot * p.m_blocks + m) * p.tile.rows + (r - m * p.tile.rows);
+    k.partial = p.plan.partial_out + row * p.latent_dim;
+    k.partial_lse = p.plan.partial_lse + row;
+  } else {
+    k.partial = nullptr;
+    k.partial_lse = nullptr;
+  }
+  return k;
+}
+
+// Rows of an invalid sequence become NaN (out and lse).  Row tile m of the
+// grid covers tiles m, m + m_blocks, ... so that a sequence longer than
+// max_seqlen_q (one way to be invalid) is still written in full.
+__device__ __forceinline__ void fill_invalid_rows(const absorbed_params& p, const seq_plan& s, int m) {
+  const int64_t rows = (int64_t)s.s_q * p.heads;
+  const int width = p.latent_dim + 1;  // the row, then its lse
+  for (int64_t base = (int64_t)m * p.tile.rows; base < rows; base += (int64_t)p.m_blocks * p.tile.rows) {
+    for (int e = threadIdx.x; e < p.tile.rows * width; e += blockDim.x) {
+      const int64_t r = base + e / width;
+      const int d = e % width;
+      if (r >= rows) continue;
+      const int64_t query = s.q_begin + r / p.heads;
+      const int head = (int)(r % p.heads);
+      if (d < p.latent_dim) {
+        store_element(p.out, query * p.out_stride[0] + (int64_t)head * p.out_stride[1] + (int64_t)d * p.out_stride[2],
+                      p.out_dtype, NAN);
+      } else if (p.lse) {
+        p.lse[query * p.lse_stride[0] + (int64_t)head * p.lse_stride[1]] = NAN;
+      }
+    }
+  }
+}
+
+}  // namespace mla_gpu
