@@ -1,0 +1,155 @@
+#include "case_runner.hpp"
+
+#include "device_case.hpp"
+#include "low_precision.hpp"
+
+#include <oracle.hpp>
+
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <utility>
+
+namespace conformance {
+
+reference_outputs oracle_for(absorbed_images& im) {
+  oracle::absorbed_problem& p = im.logical;
+  const int D = p.latent_dim + p.rope_dim, Dl = p.latent_dim, H = p.heads;
+  reference_outputs ref;
+  ref.dim = Dl;
+  ref.out.assign((size_t)(im.total_q * H * Dl), 0.0);
+  ref.lse.assign((size_t)(im.total_q * H), 0.0);
+  std::vector<double> lowp((size_t)(im.total_q * H * Dl), 0.0);
+  const int32_t cache_dt = im.spec.cache_dtype, out_dt = im.spec.out_dtype;
+  const oracle::rounding round_p = [cache_dt](double x) { return round_to_dtype(cache_dt, x); };
+  const oracle::rounding round_out = [out_dt](double x) { return round_to_dtype(out_dt, x); };
+
+  // One sub-problem per sequence, so the oracle runs on every core.
+  tbb::parallel_for(0, p.batch, [&](int b) {
+    oracle::absorbed_problem one;
+    one.batch = 1;
+    one.heads = H;
+    one.latent_dim = Dl;
+    one.rope_dim = p.rope_dim;
+    one.causal = p.causal;
+    one.scale = p.scale;
+    const int q0 = p.cu_seqlens_q[b], q1 = p.cu_seqlens_q[b + 1];
+    one.cu_seqlens_q = {0, q1 - q0};
+    one.seqlens_k = {p.seqlens_k[b]};
+    one.q.assign(p.q.begin() + (size_t)q0 * H * D, p.q.begin() + (size_t)q1 * H * D);
+    one.rows.resize(1);
+    one.rows[0] = std::move(p.rows[b]);
+    std::vector<double> o, l, o_lp, l_lp;
+    oracle::absorbed(one, o, l);
+    oracle::absorbed(one, o_lp, l_lp, round_p, round_out);
+    p.rows[b] = std::move(one.rows[0]);
+    std::copy(o.begin(), o.end(), ref.out.begin() + (size_t)q0 * H * Dl);
+    std::copy(o_lp.begin(), o_lp.end(), lowp.begin() + (size_t)q0 * H * Dl);
+    std::copy(l.begin(), l.end(), ref.lse.begin() + (size_t)q0 * H);
+  });
+  for (size_t i = 0; i < lowp.size(); ++i) ref.lowp_error = std::max(ref.lowp_error, std::fabs(lowp[i] - ref.out[i]));
+  ref.value_scale = 0;
+  for (int b = 0; b < p.batch; ++b)
+    for (int t = 0; t < p.seqlens_k[b]; ++t)
+      for (int d = 0; d < Dl; ++d) ref.value_scale = std::max(ref.value_scale, std::fabs(p.rows[b][(size_t)t * D + d]));
+  if (ref.value_scale == 0) ref.value_scale = 1;
+  return ref;
+}
+
+reference_outputs oracle_for(const merge_images& im) {
+  const merge_case& c = im.spec;
+  const long rh = (long)c.rows * c.heads;
+  reference_outputs ref;
+  ref.dim = c.dim;
+  oracle::merge(c.parts, rh, c.dim, im.logical_out, im.logical_lse, ref.out, ref.lse);
+  // Low precision: the merge has no P·V product; only the output rounding.
+  for (double v : ref.out) ref.lowp_error = std::max(ref.lowp_error, std::fabs(round_to_dtype(c.out_dtype, v) - v));
+  ref.value_scale = 0;
+  for (double v : im.logical_out) ref.value_scale = std::max(ref.value_scale, std::fabs(v));
+  if (ref.value_scale == 0) ref.value_scale = 1;
+  return ref;
+}
+
+namespace {
+
+// The checks common to both ops, on a device case type with execute/
+// repoison_outputs/download_outputs/changed_inputs.
+template <class DeviceCase, class Images>
+produced run_checks(backend_session& s, DeviceCase& dev, const Images& im, const std::string& name, uint64_t seed,
+                    bool want_lse, const reference_outputs& ref, result_log& log) {
+  produced result;
+  const tolerance_policy& tol = default_tolerance();
+  call_outcome call = dev.execute(s.api, s.context);
+  if (!call.ok()) {
+    const std::string msg = call.stage + " returned " + std::to_string((int)call.status) + ": " + call.message;
+    if (call.status == MLA_ERR_UNSUPPORTED)
+      log.fail(s.name, name, "caps", "the case is within the claimed caps but " + msg, seed);
+    else
+      log.fail(s.name, name, "execute", msg, seed);
+    return result;
+  }
+  log.pass(s.name, name, "execute", "", seed);
+  dev.download_outputs(result.out, result.lse);
+  result.ok = true;
+
+  std::string note;
+  std::string err = check_values(result.out, ref, tol, note);
+  if (err.empty()) log.pass(s.name, name, "accuracy", note, seed); else log.fail(s.name, name, "accuracy", err, seed);
+  if (want_lse) {
+    err = check_lse(result.lse, ref, tol, note);
+    if (err.empty()) log.pass(s.name, name, "lse", note, seed); else log.fail(s.name, name, "lse", err, seed);
+  } else {
+    log.skip(s.name, name, "lse", "lse not requested in this case", seed);
+  }
+  err = check_unwritten(result.out, "out");
+  if (err.empty() && want_lse) err = check_unwritten(result.lse, "lse");
+  if (err.empty()) log.pass(s.name, name, "unwritten", "", seed); else log.fail(s.name, name, "unwritten", err, seed);
+  err = check_outside_untouched(result.out, im.out, "out");
+  if (err.empty() && want_lse) err = check_outside_untouched(result.lse, im.lse, "lse");
+  if (err.empty()) log.pass(s.name, name, "out_of_bounds_write", "", seed);
+  else log.fail(s.name, name, "out_of_bounds_write", err, seed);
+  err = dev.changed_inputs();
+  if (err.empty()) log.pass(s.name, name, "inputs_untouched", "", seed);
+  else log.fail(s.name, name, "inputs_untouched", err, seed);
+
+  // Determinism: the same call again on re-poisoned outputs, bit for bit.
+  dev.repoison_outputs();
+  call = dev.execute(s.api, s.context);
+  if (!call.ok()) {
+    log.fail(s.name, name, "determinism", "second identical call failed: " + call.stage + ": " + call.message, seed);
+    return result;
+  }
+  host_tensor out2, lse2;
+  dev.download_outputs(out2, lse2);
+  err = bitwise_difference(result.out, out2, "out");
+  if (err.empty() && want_lse) err = bitwise_difference(result.lse, lse2, "lse");
+  if (err.empty()) log.pass(s.name, name, "determinism", "", seed); else log.fail(s.name, name, "determinism", err, seed);
+  return result;
+}
+
+}  // namespace
+
+produced run_absorbed_case(backend_session& s, const absorbed_images& im, const reference_outputs& ref,
+                           result_log& log) {
+  try {
+    device_absorbed dev(*s.memory, im);
+    return run_checks(s, dev, im, im.spec.name, im.spec.seed, im.spec.want_lse, ref, log);
+  } catch (const std::exception& e) {
+    log.fail(s.name, im.spec.name, "execute", std::string("device error: ") + e.what(), im.spec.seed);
+    return {};
+  }
+}
+
+produced run_merge_case(backend_session& s, const merge_images& im, const reference_outputs& ref, result_log& log) {
+  try {
+    device_merge dev(*s.memory, im);
+    return run_checks(s, dev, im, im.spec.name, im.spec.seed, im.spec.want_lse, ref, log);
+  } catch (const std::exception& e) {
+    log.fail(s.name, im.spec.name, "execute", std::string("device error: ") + e.what(), im.spec.seed);
+    return {};
+  }
+}
+
+}  // namespace conformance

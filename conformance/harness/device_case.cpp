@@ -1,0 +1,196 @@
+#include "device_case.hpp"
+
+#include "low_precision.hpp"
+
+#include <cstring>
+
+namespace conformance {
+
+mla_tools::device_buffer upload_bytes(mla_tools::backend_memory& mem, const void* bytes, size_t n) {
+  mla_tools::device_buffer b(mem, n);
+  if (n) mem.upload(b.get(), bytes, n);
+  return b;
+}
+
+mla_tensor tensor_view(const host_tensor& t, const mla_tools::device_buffer& buffer) {
+  mla_tensor v{};
+  v.struct_size = sizeof v;
+  v.dtype = t.dtype;
+  if (!t.bytes.empty()) {
+    v.data = (char*)buffer.get() + t.origin_byte_offset();
+    for (int i = 0; i < t.layout.rank; ++i) v.stride[i] = t.layout.stride[i];
+  }
+  return v;
+}
+
+namespace {
+
+std::string compare_upload(mla_tools::backend_memory& mem, const mla_tools::device_buffer& b,
+                           const void* original, size_t n, const char* what) {
+  if (n == 0) return "";
+  std::vector<unsigned char> now(n);
+  mem.download(now.data(), b.get(), n);
+  if (std::memcmp(now.data(), original, n) == 0) return "";
+  size_t i = 0;
+  while (now[i] == ((const unsigned char*)original)[i]) ++i;
+  return std::string(what) + " modified (first changed byte " + std::to_string(i) + ")";
+}
+
+void download_into(mla_tools::backend_memory& mem, const mla_tools::device_buffer& b, host_tensor& t) {
+  if (!t.bytes.empty()) mem.download(t.bytes.data(), b.get(), t.bytes.size());
+}
+
+}  // namespace
+
+device_absorbed::device_absorbed(mla_tools::backend_memory& mem, const absorbed_images& im) : mem_(mem), im_(im) {
+  q_ = upload_bytes(mem, im.q.bytes.data(), im.q.bytes.size());
+  out_ = upload_bytes(mem, im.out.bytes.data(), im.out.bytes.size());
+  lse_ = upload_bytes(mem, im.lse.bytes.data(), im.lse.bytes.size());
+  cache_ = upload_bytes(mem, im.cache.data(), im.cache.size());
+  cu_ = upload_bytes(mem, im.cu_seqlens_q.data(), im.cu_seqlens_q.size() * 4);
+  seqlens_ = upload_bytes(mem, im.seqlens_k.data(), im.seqlens_k.size() * 4);
+  table_ = upload_bytes(mem, im.block_table.data(), im.block_table.size() * 4);
+
+  const absorbed_case& c = im.spec;
+  mla_absorbed_args& a = args_;
+  a.struct_size = sizeof a;
+  a.batch = (int32_t)c.s_q.size();
+  a.num_heads = c.heads;
+  a.latent_dim = c.latent_dim;
+  a.rope_dim = c.rope_dim;
+  a.total_q = im.total_q;
+  a.max_seqlen_q = im.max_seqlen_q;
+  a.causal = c.causal ? 1 : 0;
+  a.scale = (float)c.scale;
+  a.cu_seqlens_q = (const int32_t*)cu_.get();
+  a.q = tensor_view(im.q, q_);
+  a.out = tensor_view(im.out, out_);
+  a.lse = tensor_view(im.lse, lse_);
+  if (!c.want_lse) a.lse.dtype = MLA_DTYPE_F32;  // data NULL: not wanted
+  mla_paged_cache& kv = a.kv;
+  kv.struct_size = sizeof kv;
+  kv.data = cache_.get();
+  kv.dtype = c.cache_dtype;
+  kv.page_size = c.page_size;
+  kv.num_pages = im.num_pages;
+  kv.page_stride = im.page_stride;
+  kv.row_stride = im.row_stride;
+  kv.latent_offset = im.latent_offset;
+  kv.rope_offset = im.rope_offset;
+  kv.block_table = (const int32_t*)table_.get();
+  kv.block_table_stride = im.block_table_stride;
+  kv.seqlens_k = (const int32_t*)seqlens_.get();
+}
+
+call_outcome device_absorbed::execute(const mla_api* api, mla_context* ctx) {
+  call_outcome r;
+  size_t bytes = 0;
+  r.status = api->absorbed_workspace_size(ctx, &args_, &bytes);
+  if (r.status != MLA_OK) {
+    r.stage = "absorbed_workspace_size";
+    r.message = last_error_of(api);
+    return r;
+  }
+  if (workspace_.bytes() < bytes || !workspace_.get()) {
+    workspace_ = mla_tools::device_buffer(mem_, bytes ? bytes : 256);
+    std::vector<unsigned char> poison(workspace_.bytes(), 0xA5);
+    mem_.upload(workspace_.get(), poison.data(), poison.size());
+  }
+  args_.workspace = workspace_.get();
+  args_.workspace_bytes = workspace_.bytes();
+  r.status = api->absorbed_plan(ctx, &args_);
+  if (r.status != MLA_OK) {
+    r.stage = "absorbed_plan";
+    r.message = last_error_of(api);
+    return r;
+  }
+  r.status = api->absorbed_run(ctx, &args_);
+  if (r.status != MLA_OK) {
+    r.stage = "absorbed_run";
+    r.message = last_error_of(api);
+    return r;
+  }
+  mem_.synchronize();
+  return r;
+}
+
+void device_absorbed::repoison_outputs() {
+  if (!im_.out.bytes.empty()) mem_.upload(out_.get(), im_.out.bytes.data(), im_.out.bytes.size());
+  if (!im_.lse.bytes.empty()) mem_.upload(lse_.get(), im_.lse.bytes.data(), im_.lse.bytes.size());
+}
+
+void device_absorbed::download_outputs(host_tensor& out, host_tensor& lse) {
+  mem_.synchronize();
+  out = im_.out;
+  lse = im_.lse;
+  download_into(mem_, out_, out);
+  download_into(mem_, lse_, lse);
+}
+
+void device_absorbed::download_workspace(std::vector<unsigned char>& bytes) {
+  bytes.resize(workspace_.bytes());
+  if (!bytes.empty()) mem_.download(bytes.data(), workspace_.get(), bytes.size());
+}
+
+std::string device_absorbed::changed_inputs() {
+  mem_.synchronize();
+  std::string r = compare_upload(mem_, q_, im_.q.bytes.data(), im_.q.bytes.size(), "q");
+  if (r.empty()) r = compare_upload(mem_, cache_, im_.cache.data(), im_.cache.size(), "kv cache");
+  if (r.empty()) r = compare_upload(mem_, cu_, im_.cu_seqlens_q.data(), im_.cu_seqlens_q.size() * 4, "cu_seqlens_q");
+  if (r.empty()) r = compare_upload(mem_, seqlens_, im_.seqlens_k.data(), im_.seqlens_k.size() * 4, "seqlens_k");
+  if (r.empty()) r = compare_upload(mem_, table_, im_.block_table.data(), im_.block_table.size() * 4, "block_table");
+  return r;
+}
+
+device_merge::device_merge(mla_tools::backend_memory& mem, const merge_images& im) : mem_(mem), im_(im) {
+  parts_out_ = upload_bytes(mem, im.parts_out.bytes.data(), im.parts_out.bytes.size());
+  parts_lse_ = upload_bytes(mem, im.parts_lse.bytes.data(), im.parts_lse.bytes.size());
+  out_ = upload_bytes(mem, im.out.bytes.data(), im.out.bytes.size());
+  lse_ = upload_bytes(mem, im.lse.bytes.data(), im.lse.bytes.size());
+  mla_merge_args& a = args_;
+  a.struct_size = sizeof a;
+  a.num_parts = im.spec.parts;
+  a.head_dim = im.spec.dim;
+  a.num_rows = im.spec.rows;
+  a.num_heads = im.spec.heads;
+  a.parts_out = tensor_view(im.parts_out, parts_out_);
+  a.parts_lse = tensor_view(im.parts_lse, parts_lse_);
+  a.out = tensor_view(im.out, out_);
+  a.lse = tensor_view(im.lse, lse_);
+  if (!im.spec.want_lse) a.lse.dtype = MLA_DTYPE_F32;
+}
+
+call_outcome device_merge::execute(const mla_api* api, mla_context* ctx) {
+  call_outcome r;
+  r.status = api->merge_states(ctx, &args_);
+  if (r.status != MLA_OK) {
+    r.stage = "merge_states";
+    r.message = last_error_of(api);
+    return r;
+  }
+  mem_.synchronize();
+  return r;
+}
+
+void device_merge::repoison_outputs() {
+  if (!im_.out.bytes.empty()) mem_.upload(out_.get(), im_.out.bytes.data(), im_.out.bytes.size());
+  if (!im_.lse.bytes.empty()) mem_.upload(lse_.get(), im_.lse.bytes.data(), im_.lse.bytes.size());
+}
+
+void device_merge::download_outputs(host_tensor& out, host_tensor& lse) {
+  mem_.synchronize();
+  out = im_.out;
+  lse = im_.lse;
+  download_into(mem_, out_, out);
+  download_into(mem_, lse_, lse);
+}
+
+std::string device_merge::changed_inputs() {
+  mem_.synchronize();
+  std::string r = compare_upload(mem_, parts_out_, im_.parts_out.bytes.data(), im_.parts_out.bytes.size(), "parts_out");
+  if (r.empty())
+    r = compare_upload(mem_, parts_lse_, im_.parts_lse.bytes.data(), im_.parts_lse.bytes.size(), "parts_lse");
+  return r;
+}
+
+}  // namespace conformance

@@ -1,0 +1,69 @@
+// The buffers of one case in a backend's memory and the calls that run it:
+// absorbed_workspace_size, absorbed_plan, absorbed_run (in that order), or
+// merge_states; then a synchronize and the read-back of the outputs.
+#pragma once
+#include "absorbed_problem.hpp"
+#include "backend_session.hpp"
+#include "merge_problem.hpp"
+
+#include <backend_memory.hpp>
+
+#include <string>
+#include <vector>
+
+namespace conformance {
+
+struct call_outcome {
+  mla_status status = MLA_OK;
+  std::string stage;    // the entry point that failed ("absorbed_plan", ...)
+  std::string message;  // its last_error()
+  bool ok() const { return status == MLA_OK; }
+};
+
+// Uploads the images; args() then describes them with backend pointers.
+class device_absorbed {
+ public:
+  device_absorbed(mla_tools::backend_memory& mem, const absorbed_images& im);
+  mla_absorbed_args& args() { return args_; }
+  size_t workspace_bytes() const { return workspace_.bytes(); }
+
+  // Sizes and allocates the workspace (poisoned), plans and runs, synchronizes.
+  call_outcome execute(const mla_api* api, mla_context* ctx);
+  // Restores the poisoned outputs (between repeated runs).
+  void repoison_outputs();
+  // Copies out and lse back into host images shaped like the originals.
+  void download_outputs(host_tensor& out, host_tensor& lse);
+  // Empty when the backend left q, cache and index arrays as uploaded; else what changed.
+  std::string changed_inputs();
+  void download_workspace(std::vector<unsigned char>& bytes);
+
+ private:
+  mla_tools::backend_memory& mem_;
+  const absorbed_images& im_;
+  mla_tools::device_buffer q_, out_, lse_, cache_, cu_, seqlens_, table_, workspace_;
+  mla_absorbed_args args_{};
+};
+
+class device_merge {
+ public:
+  device_merge(mla_tools::backend_memory& mem, const merge_images& im);
+  mla_merge_args& args() { return args_; }
+  call_outcome execute(const mla_api* api, mla_context* ctx);
+  void repoison_outputs();
+  void download_outputs(host_tensor& out, host_tensor& lse);
+  std::string changed_inputs();
+
+ private:
+  mla_tools::backend_memory& mem_;
+  const merge_images& im_;
+  mla_tools::device_buffer parts_out_, parts_lse_, out_, lse_;
+  mla_merge_args args_{};
+};
+
+// A buffer in backend memory holding a copy of `bytes`.
+mla_tools::device_buffer upload_bytes(mla_tools::backend_memory& mem, const void* bytes, size_t n);
+
+// mla_tensor over a host_tensor uploaded to `buffer` (origin past the guard).
+mla_tensor tensor_view(const host_tensor& t, const mla_tools::device_buffer& buffer);
+
+}  // namespace conformance

@@ -1,0 +1,457 @@
+#include "negative_cases.hpp"
+
+#include "absorbed_problem.hpp"
+#include "catalogue.hpp"
+#include "device_case.hpp"
+#include "merge_problem.hpp"
+
+#include <climits>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <memory>
+
+namespace conformance {
+namespace {
+
+enum stage_bits { kSize = 1, kPlan = 2, kRun = 4 };
+
+struct expectation {
+  std::vector<mla_status> statuses;
+  std::string needles;  // '|'-separated; the message must contain one of them
+};
+
+// Which statuses are right, and whether the message names the argument.
+std::string judge(mla_status got, const std::string& msg, const expectation& e) {
+  bool status_ok = false;
+  for (mla_status s : e.statuses) status_ok |= got == s;
+  if (!status_ok) {
+    std::string want;
+    for (mla_status s : e.statuses) want += (want.empty() ? "" : " or ") + std::to_string((int)s);
+    return "returned status " + std::to_string((int)got) + ", expected " + want + " (message: \"" + msg + "\")";
+  }
+  if (msg.empty()) return "no message from last_error()";
+  size_t start = 0;
+  while (start <= e.needles.size()) {
+    size_t bar = e.needles.find('|', start);
+    if (bar == std::string::npos) bar = e.needles.size();
+    if (msg.find(e.needles.substr(start, bar - start)) != std::string::npos) return "";
+    start = bar + 1;
+  }
+  return "message \"" + msg + "\" does not name the argument (" + e.needles + ")";
+}
+
+// Calls first, then reads last_error(): the message belongs to this call.
+std::string judge_call(const mla_api* api, const std::function<mla_status()>& call, const expectation& e) {
+  const mla_status st = call();
+  const std::string msg = last_error_of(api);
+  return judge(st, msg, e);
+}
+
+int32_t first_claimed(uint32_t mask) {
+  for (int32_t d : {MLA_DTYPE_F32, MLA_DTYPE_BF16, MLA_DTYPE_F16})
+    if (mask & MLA_DTYPE_BIT(d)) return d;
+  return 0;
+}
+
+// A small valid op-A problem in backend memory, plus invalid index arrays.
+struct absorbed_fixture {
+  absorbed_images im;
+  std::unique_ptr<device_absorbed> dev;
+  mla_tools::device_buffer workspace, bad_cu, bad_seqlens, bad_table_high, bad_table_negative;
+  size_t needed = 0;
+  mla_absorbed_args valid{};
+  std::vector<unsigned char> workspace_poison;
+};
+
+absorbed_case negative_base(const mla_caps& caps, uint64_t seed) {
+  absorbed_case c;
+  c.name = "negative-base";
+  c.seed = case_seed(seed, c.name);
+  c.heads = 2;
+  c.s_q = {1, 2, 1};
+  c.s_k = {5, 20, 40};
+  c.page_size = std::max(1, std::min(16, caps.max_page_size));
+  c.latent_dim = std::min(512, caps.max_latent_dim);
+  if (caps.latent_dim_multiple > 1) c.latent_dim -= c.latent_dim % caps.latent_dim_multiple;
+  c.rope_dim = std::min(64, caps.max_rope_dim);
+  c.q_dtype = first_claimed(caps.q_dtypes);
+  c.cache_dtype = first_claimed(caps.cache_dtypes);
+  c.out_dtype = first_claimed(caps.out_dtypes);
+  c.out_layout = layout_mode::padded;
+  return c;
+}
+
+struct runner {
+  backend_session& s;
+  result_log& log;
+  const std::function<bool(const std::string&)>& selected;
+  uint64_t seed;
+
+  void verdict_for(const std::string& name, const std::string& err) {
+    if (err.empty()) log.pass(s.name, name, "negative", "", seed);
+    else log.fail(s.name, name, "negative", err, seed);
+  }
+};
+
+// Every output byte (and the workspace) must be as before the failing call.
+std::string untouched(absorbed_fixture& f, mla_tools::backend_memory& mem, const std::vector<unsigned char>& ws_before) {
+  host_tensor out, lse;
+  f.dev->download_outputs(out, lse);
+  std::string err;
+  if (out.bytes != f.im.out.bytes) err = "out was written by a call that failed";
+  else if (lse.bytes != f.im.lse.bytes) err = "lse was written by a call that failed";
+  else {
+    std::vector<unsigned char> ws(ws_before.size());
+    if (!ws.empty()) mem.download(ws.data(), f.workspace.get(), ws.size());
+    if (ws != ws_before) err = "the workspace was written by a call that failed";
+  }
+  if (!err.empty()) {
+    f.dev->repoison_outputs();
+    mem.upload(f.workspace.get(), f.workspace_poison.data(), f.workspace_poison.size());
+  }
+  return err;
+}
+
+void run_absorbed_negatives(runner& r, absorbed_fixture& f) {
+  backend_session& s = r.s;
+  const mla_caps& caps = s.caps;
+  using mutate_fn = std::function<void(mla_absorbed_args&)>;
+  struct item {
+    std::string name;
+    int stages;
+    expectation expect;
+    mutate_fn mutate;
+    bool null_args;
+  };
+  const mla_status INV = MLA_ERR_INVALID_ARGUMENT, VER = MLA_ERR_VERSION, UNS = MLA_ERR_UNSUPPORTED,
+                   WS = MLA_ERR_WORKSPACE;
+  std::vector<item> items;
+  auto add = [&](std::string name, int stages, std::vector<mla_status> st, std::string needle, mutate_fn m) {
+    items.push_back({"negative/absorbed." + name, stages, {std::move(st), std::move(needle)}, std::move(m), false});
+  };
+  const int all = kSize | kPlan | kRun, full = kPlan | kRun;
+  items.push_back({"negative/absorbed.args=NULL", all, {{INV}, "absorbed_args"}, nullptr, true});
+  add("struct_size=0", all, {VER}, "struct_size", [](mla_absorbed_args& a) { a.struct_size = 0; });
+  add("struct_size=small", all, {VER}, "struct_size", [](mla_absorbed_args& a) { a.struct_size -= 8; });
+  add("batch=-1", all, {INV}, "batch", [](mla_absorbed_args& a) { a.batch = -1; });
+  add("num_heads=0", all, {INV}, "num_heads", [](mla_absorbed_args& a) { a.num_heads = 0; });
+  if (caps.max_heads < INT_MAX)
+    add("num_heads=max+1", all, {UNS}, "num_heads", [&](mla_absorbed_args& a) { a.num_heads = caps.max_heads + 1; });
+  add("latent_dim=0", all, {INV}, "latent_dim", [](mla_absorbed_args& a) { a.latent_dim = 0; });
+  add("latent_dim=-5", all, {INV}, "latent_dim", [](mla_absorbed_args& a) { a.latent_dim = -5; });
+  add("rope_dim=-1", all, {INV}, "rope_dim", [](mla_absorbed_args& a) { a.rope_dim = -1; });
+  if (caps.max_rope_dim < INT_MAX)
+    add("rope_dim=max+1", all, {UNS}, "rope_dim", [&](mla_absorbed_args& a) { a.rope_dim = caps.max_rope_dim + 1; });
+  add("total_q=-1", all, {INV}, "total_q", [](mla_absorbed_args& a) { a.total_q = -1; });
+  add("max_seqlen_q=-1", all, {INV}, "max_seqlen_q", [](mla_absorbed_args& a) { a.max_seqlen_q = -1; });
+  add("causal=2", all, {INV}, "causal", [](mla_absorbed_args& a) { a.causal = 2; });
+  add("scale=0", all, {INV}, "scale", [](mla_absorbed_args& a) { a.scale = 0.0f; });
+  add("scale=-1", all, {INV}, "scale", [](mla_absorbed_args& a) { a.scale = -1.0f; });
+  add("scale=nan", all, {INV}, "scale", [](mla_absorbed_args& a) { a.scale = std::nanf(""); });
+  add("scale=inf", all, {INV}, "scale", [](mla_absorbed_args& a) { a.scale = INFINITY; });
+  add("reserved0=1", all, {INV}, "reserved0", [](mla_absorbed_args& a) { a.reserved0 = 1; });
+
+  add("cu_seqlens_q=NULL", full, {INV}, "cu_seqlens_q", [](mla_absorbed_args& a) { a.cu_seqlens_q = nullptr; });
+  add("q.data=NULL", full, {INV}, "q.data", [](mla_absorbed_args& a) { a.q.data = nullptr; });
+  add("out.data=NULL", full, {INV}, "out.data", [](mla_absorbed_args& a) { a.out.data = nullptr; });
+  add("q.struct_size=0", full, {VER}, "q.struct_size", [](mla_absorbed_args& a) { a.q.struct_size = 0; });
+  add("out.struct_size=0", full, {VER}, "out.struct_size", [](mla_absorbed_args& a) { a.out.struct_size = 0; });
+  add("lse.struct_size=0", full, {VER}, "lse.struct_size", [](mla_absorbed_args& a) { a.lse.struct_size = 0; });
+  add("q.reserved0=1", full, {INV}, "q.reserved0", [](mla_absorbed_args& a) { a.q.reserved0 = 1; });
+  add("q.dtype=0", full, {INV}, "q.dtype", [](mla_absorbed_args& a) { a.q.dtype = 0; });
+  add("q.dtype=77", full, {INV}, "q.dtype", [](mla_absorbed_args& a) { a.q.dtype = 77; });
+  if (!(caps.q_dtypes & MLA_DTYPE_BIT(MLA_DTYPE_Q8_0)))
+    add("q.dtype=q8_0(unclaimed)", full, {UNS}, "q.dtype", [](mla_absorbed_args& a) { a.q.dtype = MLA_DTYPE_Q8_0; });
+  add("out.dtype=0", full, {INV}, "out.dtype", [](mla_absorbed_args& a) { a.out.dtype = 0; });
+  add("out.dtype=-1", full, {INV}, "out.dtype", [](mla_absorbed_args& a) { a.out.dtype = -1; });
+  add("lse.dtype=bf16", full, {INV, UNS}, "lse.dtype", [](mla_absorbed_args& a) { a.lse.dtype = MLA_DTYPE_BF16; });
+  add("q.stride[0]=-1", full, {INV}, "q.stride", [](mla_absorbed_args& a) { a.q.stride[0] = -1; });
+  add("q.stride[3]=1(trailing)", full, {INV}, "q.stride", [](mla_absorbed_args& a) { a.q.stride[3] = 1; });
+  add("out.stride[2]=-2", full, {INV}, "out.stride", [](mla_absorbed_args& a) { a.out.stride[2] = -2; });
+  add("out.stride[1]=0(overlap)", full, {INV}, "out.stride", [](mla_absorbed_args& a) { a.out.stride[1] = 0; });
+  add("out.stride[0]=1(overlap)", full, {INV}, "out.stride", [](mla_absorbed_args& a) { a.out.stride[0] = 1; });
+  add("lse.stride[0]=0(overlap)", full, {INV}, "lse.stride", [](mla_absorbed_args& a) { a.lse.stride[0] = 0; });
+  add("kv.struct_size=0", full, {VER}, "kv.struct_size", [](mla_absorbed_args& a) { a.kv.struct_size = 0; });
+  add("kv.data=NULL", full, {INV}, "kv.data", [](mla_absorbed_args& a) { a.kv.data = nullptr; });
+  add("kv.block_table=NULL", full, {INV}, "block_table", [](mla_absorbed_args& a) { a.kv.block_table = nullptr; });
+  add("kv.seqlens_k=NULL", full, {INV}, "seqlens_k", [](mla_absorbed_args& a) { a.kv.seqlens_k = nullptr; });
+  add("kv.dtype=0", full, {INV}, "kv.dtype", [](mla_absorbed_args& a) { a.kv.dtype = 0; });
+  if (!(caps.cache_dtypes & MLA_DTYPE_BIT(MLA_DTYPE_FP8_E4M3)))
+    add("kv.dtype=fp8(unclaimed)", full, {UNS}, "kv.dtype",
+        [](mla_absorbed_args& a) { a.kv.dtype = MLA_DTYPE_FP8_E4M3; });
+  add("kv.page_size=0", full, {INV}, "page_size", [](mla_absorbed_args& a) { a.kv.page_size = 0; });
+  add("kv.page_size=-3", full, {INV}, "page_size", [](mla_absorbed_args& a) { a.kv.page_size = -3; });
+  if (caps.max_page_size < INT_MAX)
+    add("kv.page_size=max+1", full, {UNS}, "page_size",
+        [&](mla_absorbed_args& a) { a.kv.page_size = caps.max_page_size + 1; });
+  add("kv.num_pages=0", full, {INV}, "num_pages", [](mla_absorbed_args& a) { a.kv.num_pages = 0; });
+  add("kv.row_stride=1", full, {INV}, "row_stride", [](mla_absorbed_args& a) { a.kv.row_stride = 1; });
+  add("kv.page_stride=1", full, {INV}, "page_stride", [](mla_absorbed_args& a) { a.kv.page_stride = 1; });
+  add("kv.latent_offset=-1", full, {INV}, "latent_offset", [](mla_absorbed_args& a) { a.kv.latent_offset = -1; });
+  add("kv.rope_offset=-1", full, {INV}, "rope_offset", [](mla_absorbed_args& a) { a.kv.rope_offset = -1; });
+  add("kv.block_table_stride=0", full, {INV}, "block_table_stride",
+      [](mla_absorbed_args& a) { a.kv.block_table_stride = 0; });
+  if (f.needed > 0) {
+    add("workspace=NULL", full, {WS}, "workspace", [](mla_absorbed_args& a) { a.workspace = nullptr; });
+    add("workspace_bytes=needed-1", full, {WS}, "workspace",
+        [&](mla_absorbed_args& a) { a.workspace_bytes = f.needed - 1; });
+    add("workspace=misaligned", full, {WS}, "workspace", [&](mla_absorbed_args& a) {
+      a.workspace = (char*)a.workspace + 64;
+      a.workspace_bytes = f.needed;
+    });
+  }
+  if (s.host_memory) {
+    add("cu_seqlens_q(not monotone)", full, {INV}, "cu_seqlens_q",
+        [&](mla_absorbed_args& a) { a.cu_seqlens_q = (const int32_t*)f.bad_cu.get(); });
+    add("seqlens_k(beyond block table)", full, {INV}, "seqlens_k",
+        [&](mla_absorbed_args& a) { a.kv.seqlens_k = (const int32_t*)f.bad_seqlens.get(); });
+    add("block_table(page >= num_pages)", full, {INV}, "block_table",
+        [&](mla_absorbed_args& a) { a.kv.block_table = (const int32_t*)f.bad_table_high.get(); });
+    add("block_table(page < 0)", full, {INV}, "block_table",
+        [&](mla_absorbed_args& a) { a.kv.block_table = (const int32_t*)f.bad_table_negative.get(); });
+  }
+
+  mla_tools::backend_memory& mem = *s.memory;
+  for (item& it : items) {
+    if (!r.selected(it.name)) continue;
+    std::string err;
+    for (int stage : {kSize, kPlan, kRun}) {
+      if (!(it.stages & stage) || !err.empty()) continue;
+      mla_absorbed_args a = f.valid;
+      if (it.mutate) it.mutate(a);
+      const mla_absorbed_args* ap = it.null_args ? nullptr : &a;
+      mem.upload(f.workspace.get(), f.workspace_poison.data(), f.workspace_poison.size());
+      std::vector<unsigned char> ws_before = f.workspace_poison;
+      mla_status st;
+      const char* where = stage == kSize ? "absorbed_workspace_size" : stage == kPlan ? "absorbed_plan" : "absorbed_run";
+      if (stage == kSize) {
+        size_t bytes = 12345;
+        st = s.api->absorbed_workspace_size(s.context, ap, &bytes);
+      } else if (stage == kPlan) {
+        st = s.api->absorbed_plan(s.context, ap);
+      } else {
+        mla_status p = s.api->absorbed_plan(s.context, &f.valid);
+        if (p != MLA_OK) {
+          err = "the valid plan before the run failed: " + last_error_of(s.api);
+          break;
+        }
+        mem.synchronize();
+        mem.download(ws_before.data(), f.workspace.get(), ws_before.size());
+        st = s.api->absorbed_run(s.context, ap);
+      }
+      const std::string msg = last_error_of(s.api);
+      mem.synchronize();
+      err = judge(st, msg, it.expect);
+      if (err.empty()) err = untouched(f, mem, ws_before);
+      if (!err.empty()) err = std::string(where) + ": " + err;
+    }
+    r.verdict_for(it.name, err);
+  }
+
+  // Plan/run pairing.
+  const std::string fresh = "negative/absorbed.run_without_plan";
+  if (r.selected(fresh)) {
+    mla_context_desc desc{};
+    desc.struct_size = sizeof desc;
+    desc.stream = mem.stream();
+    mla_context* ctx = nullptr;
+    std::string err;
+    mem.upload(f.workspace.get(), f.workspace_poison.data(), f.workspace_poison.size());
+    if (s.api->context_create(&desc, &ctx) != MLA_OK) {
+      err = "context_create failed: " + last_error_of(s.api);
+    } else {
+      const mla_status st = s.api->absorbed_run(ctx, &f.valid);
+      err = judge(st, last_error_of(s.api), {{MLA_ERR_NOT_PLANNED}, "plan"});
+      mem.synchronize();
+      if (err.empty()) err = untouched(f, mem, f.workspace_poison);
+      s.api->context_destroy(ctx);
+    }
+    r.verdict_for(fresh, err);
+  }
+  const std::string other = "negative/absorbed.run_after_plan_of_other_batch";
+  if (r.selected(other)) {
+    std::string err;
+    if (s.api->absorbed_plan(s.context, &f.valid) != MLA_OK) {
+      err = "valid plan failed: " + last_error_of(s.api);
+    } else {
+      mla_absorbed_args a = f.valid;
+      a.batch = 1;
+      a.total_q = f.im.cu_seqlens_q[1];
+      a.max_seqlen_q = f.im.spec.s_q[0];
+      const mla_status st = s.api->absorbed_run(s.context, &a);
+      err = judge(st, last_error_of(s.api), {{MLA_ERR_NOT_PLANNED}, "plan"});
+      mem.synchronize();
+      if (err.empty()) {
+        host_tensor out, lse;
+        f.dev->download_outputs(out, lse);
+        if (out.bytes != f.im.out.bytes || lse.bytes != f.im.lse.bytes) err = "outputs written by a refused run";
+        f.dev->repoison_outputs();
+      }
+    }
+    r.verdict_for(other, err);
+  }
+  const std::string null_ctx = "negative/absorbed.context=NULL";
+  if (r.selected(null_ctx)) {
+    mem.upload(f.workspace.get(), f.workspace_poison.data(), f.workspace_poison.size());
+    const expectation want{{INV}, "ctx|context"};
+    std::string err = judge_call(s.api, [&] { return s.api->absorbed_plan(nullptr, &f.valid); }, want);
+    if (err.empty()) err = judge_call(s.api, [&] { return s.api->absorbed_run(nullptr, &f.valid); }, want);
+    size_t bytes = 0;
+    if (err.empty())
+      err = judge_call(s.api, [&] { return s.api->absorbed_workspace_size(nullptr, &f.valid, &bytes); }, want);
+    mem.synchronize();
+    if (err.empty()) err = untouched(f, mem, f.workspace_poison);
+    r.verdict_for(null_ctx, err);
+  }
+  const std::string null_bytes = "negative/absorbed_workspace_size.bytes=NULL";
+  if (r.selected(null_bytes))
+    r.verdict_for(null_bytes, judge_call(s.api, [&] { return s.api->absorbed_workspace_size(s.context, &f.valid, nullptr); },
+                                         {{INV}, "bytes"}));
+}
+
+void run_context_negatives(runner& r) {
+  backend_session& s = r.s;
+  const mla_status INV = MLA_ERR_INVALID_ARGUMENT, VER = MLA_ERR_VERSION;
+  auto one = [&](const std::string& name, const std::function<mla_status()>& call, expectation e) {
+    if (!r.selected(name)) return;
+    const mla_status st = call();
+    r.verdict_for(name, judge(st, last_error_of(s.api), e));
+  };
+  mla_context* out_ctx = nullptr;
+  one("negative/context_create.desc=NULL", [&] { return s.api->context_create(nullptr, &out_ctx); },
+      {{INV}, "desc"});
+  one("negative/context_create.ctx=NULL", [&] {
+        mla_context_desc d{};
+        d.struct_size = sizeof d;
+        return s.api->context_create(&d, nullptr);
+      }, {{INV}, "ctx|context"});
+  one("negative/context_create.struct_size=0", [&] {
+        mla_context_desc d{};
+        return s.api->context_create(&d, &out_ctx);
+      }, {{VER}, "struct_size"});
+  one("negative/context_create.reserved0=1", [&] {
+        mla_context_desc d{};
+        d.struct_size = sizeof d;
+        d.reserved0 = 1;
+        return s.api->context_create(&d, &out_ctx);
+      }, {{INV}, "reserved"});
+  one("negative/get_caps.caps=NULL", [&] { return s.api->get_caps(s.context, nullptr); }, {{INV}, "caps"});
+  one("negative/get_caps.struct_size=0", [&] {
+        mla_caps c{};
+        return s.api->get_caps(s.context, &c);
+      }, {{VER}, "struct_size"});
+  one("negative/probe.result=NULL", [&] { return s.api->probe(nullptr); }, {{INV}, "result|probe"});
+  const std::string destroy = "negative/context_destroy(NULL)";
+  if (r.selected(destroy)) {
+    const mla_status st = s.api->context_destroy(nullptr);
+    r.verdict_for(destroy, st == MLA_OK ? "" : "context_destroy(NULL) must be accepted and ignored, returned " +
+                                                   std::to_string((int)st));
+  }
+}
+
+void run_merge_negatives(runner& r) {
+  backend_session& s = r.s;
+  if (!(s.caps.ops & MLA_OP_BIT(MLA_OP_MERGE))) return;
+  merge_case c;
+  c.name = "negative-merge-base";
+  c.seed = case_seed(r.seed, c.name);
+  c.parts = 2, c.rows = 3, c.heads = 2, c.dim = 64;
+  c.parts_dtype = c.out_dtype = first_claimed(s.caps.out_dtypes);
+  c.out_layout = layout_mode::padded;
+  const merge_images im = build_merge(c);
+  device_merge dev(*s.memory, im);
+  const mla_merge_args valid = dev.args();
+  const mla_status INV = MLA_ERR_INVALID_ARGUMENT, VER = MLA_ERR_VERSION, UNS = MLA_ERR_UNSUPPORTED;
+  using mutate_fn = std::function<void(mla_merge_args&)>;
+  struct item {
+    std::string name;
+    expectation expect;
+    mutate_fn mutate;
+  };
+  std::vector<item> items = {
+      {"negative/merge.args=NULL", {{INV}, "merge_args"}, nullptr},
+      {"negative/merge.context=NULL", {{INV}, "ctx|context"}, nullptr},
+      {"negative/merge.struct_size=0", {{VER}, "struct_size"}, [](mla_merge_args& a) { a.struct_size = 0; }},
+      {"negative/merge.num_parts=0", {{INV}, "num_parts"}, [](mla_merge_args& a) { a.num_parts = 0; }},
+      {"negative/merge.head_dim=0", {{INV}, "head_dim"}, [](mla_merge_args& a) { a.head_dim = 0; }},
+      {"negative/merge.num_rows=-1", {{INV}, "num_rows"}, [](mla_merge_args& a) { a.num_rows = -1; }},
+      {"negative/merge.num_heads=0", {{INV}, "num_heads"}, [](mla_merge_args& a) { a.num_heads = 0; }},
+      {"negative/merge.reserved0=1", {{INV}, "reserved0"}, [](mla_merge_args& a) { a.reserved0 = 1; }},
+      {"negative/merge.parts_out.data=NULL", {{INV}, "parts_out"}, [](mla_merge_args& a) { a.parts_out.data = nullptr; }},
+      {"negative/merge.parts_lse.data=NULL", {{INV}, "parts_lse"}, [](mla_merge_args& a) { a.parts_lse.data = nullptr; }},
+      {"negative/merge.out.data=NULL", {{INV}, "out.data"}, [](mla_merge_args& a) { a.out.data = nullptr; }},
+      {"negative/merge.out.stride[0]=0(overlap)", {{INV}, "out.stride"}, [](mla_merge_args& a) { a.out.stride[0] = 0; }},
+      {"negative/merge.lse.stride[1]=0(overlap)", {{INV}, "lse.stride"}, [](mla_merge_args& a) { a.lse.stride[1] = 0; }},
+      {"negative/merge.parts_out.stride[1]=-1", {{INV}, "parts_out.stride"},
+       [](mla_merge_args& a) { a.parts_out.stride[1] = -1; }},
+      {"negative/merge.parts_lse.dtype=f16", {{INV, UNS}, "parts_lse.dtype"},
+       [](mla_merge_args& a) { a.parts_lse.dtype = MLA_DTYPE_F16; }},
+      {"negative/merge.out.dtype=0", {{INV}, "out.dtype"}, [](mla_merge_args& a) { a.out.dtype = 0; }},
+      {"negative/merge.out.struct_size=0", {{VER}, "out.struct_size"}, [](mla_merge_args& a) { a.out.struct_size = 0; }},
+  };
+  for (item& it : items) {
+    if (!r.selected(it.name)) continue;
+    mla_merge_args a = valid;
+    if (it.mutate) it.mutate(a);
+    const bool null_args = it.name == "negative/merge.args=NULL";
+    const bool null_ctx = it.name == "negative/merge.context=NULL";
+    const mla_status st = s.api->merge_states(null_ctx ? nullptr : s.context, null_args ? nullptr : &a);
+    std::string err = judge(st, last_error_of(s.api), it.expect);
+    if (err.empty()) {
+      host_tensor out, lse;
+      dev.download_outputs(out, lse);
+      if (out.bytes != im.out.bytes || lse.bytes != im.lse.bytes) err = "outputs written by a call that failed";
+      dev.repoison_outputs();
+    }
+    r.verdict_for(it.name, err);
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> negative_case_names() {
+  // The names are produced by the runners; listing them needs no backend,
+  // so keep this list in step with the items above (checked by --list tests).
+  return {"negative/absorbed.*", "negative/context_create.*", "negative/get_caps.*", "negative/probe.*",
+          "negative/context_destroy(NULL)", "negative/merge.*"};
+}
+
+void run_negative_cases(backend_session& s, uint64_t suite_seed, result_log& log,
+                        const std::function<bool(const std::string&)>& selected) {
+  runner r{s, log, selected, suite_seed};
+  run_context_negatives(r);
+  run_merge_negatives(r);
+  if (!(s.caps.ops & MLA_OP_BIT(MLA_OP_ABSORBED))) return;
+
+  absorbed_fixture f;
+  f.im = build_absorbed(negative_base(s.caps, suite_seed));
+  mla_tools::backend_memory& mem = *s.memory;
+  f.dev = std::make_unique<device_absorbed>(mem, f.im);
+  f.valid = f.dev->args();
+  if (s.api->absorbed_workspace_size(s.context, &f.valid, &f.needed) != MLA_OK) {
+    log.fail(s.name, "negative/absorbed.*", "negative",
+             "absorbed_workspace_size failed on the valid base case: " + last_error_of(s.api), suite_seed);
+    return;
+  }
+  f.workspace = mla_tools::device_buffer(mem, f.needed + 512);
+  f.workspace_poison.assign(f.workspace.bytes(), 0xA5);
+  mem.upload(f.workspace.get(), f.workspace_poison.data(), f.workspace_poison.size());
+  f.valid.workspace = f.workspace.get();
+  f.valid.workspace_bytes = f.needed;
+
+  std::vector<int32_t> cu = f.im.cu_seqlens_q;
+  std::swap(cu[1], cu[2]);  // {0, 3, 1, 4}: not monotone
+  f.bad_cu = upload_bytes(mem, cu.data(), cu.size() * 4);
+  std::vector<int32_t> sk = f.im.seqlens_k;
+  sk[1] = (int32_t)(f.im.block_table_stride * f.im.spec.page_size + 1);
+  f.bad_seqlens = upload_bytes(mem, sk.data(), sk.size() * 4);
+  std::vector<int32_t> table = f.im.block_table;
+  table[(size_t)f.im.block_table_stride] = (int32_t)f.im.num_pages;  // sequence 1, page 0
+  f.bad_table_high = upload_bytes(mem, table.data(), table.size() * 4);
+  table[(size_t)f.im.block_table_stride] = -1;
+  f.bad_table_negative = upload_bytes(mem, table.data(), table.size() * 4);
+  run_absorbed_negatives(r, f);
+}
+
+}  // namespace conformance

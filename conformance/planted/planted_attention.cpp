@@ -1,0 +1,130 @@
+#include "planted_attention.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+namespace planted {
+namespace {
+
+// Element access by dtype.  f16 through the compiler's _Float16, bf16 by
+// truncating the float's bit pattern with round-to-nearest-even.
+float load(const void* base, int32_t dtype, int64_t index) {
+  switch (dtype) {
+    case MLA_DTYPE_F32: return static_cast<const float*>(base)[index];
+    case MLA_DTYPE_F16: return (float)static_cast<const _Float16*>(base)[index];
+    default: {
+      const uint32_t bits = (uint32_t) static_cast<const uint16_t*>(base)[index] << 16;
+      float f;
+      std::memcpy(&f, &bits, 4);
+      return f;
+    }
+  }
+}
+
+void store(void* base, int32_t dtype, int64_t index, float v) {
+  switch (dtype) {
+    case MLA_DTYPE_F32: static_cast<float*>(base)[index] = v; break;
+    case MLA_DTYPE_F16: static_cast<_Float16*>(base)[index] = (_Float16)v; break;
+    default: {
+      uint32_t bits;
+      std::memcpy(&bits, &v, 4);
+      const uint16_t out = std::isnan(v) ? (uint16_t)0x7FC0 : (uint16_t)((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+      static_cast<uint16_t*>(base)[index] = out;
+    }
+  }
+}
+
+}  // namespace
+
+void absorbed_attention(const mla_absorbed_args& a, bug b, bool reverse_keys) {
+  const int H = a.num_heads, Dl = a.latent_dim, Dr = a.rope_dim, D = Dl + Dr;
+  const mla_paged_cache& kv = a.kv;
+  const float scale = b == bug::wrong_scale ? 1.0f / std::sqrt((float)D) : a.scale;
+  const bool dense = b == bug::ignore_strides;
+  const int64_t qs0 = dense ? (int64_t)H * D : a.q.stride[0], qs1 = dense ? D : a.q.stride[1],
+                qs2 = dense ? 1 : a.q.stride[2];
+  const int64_t os0 = dense ? (int64_t)H * Dl : a.out.stride[0], os1 = dense ? Dl : a.out.stride[1],
+                os2 = dense ? 1 : a.out.stride[2];
+  std::vector<float> q(D), scores, acc(Dl);
+  for (int32_t seq = 0; seq < a.batch; ++seq) {
+    const int32_t q0 = a.cu_seqlens_q[seq], s_q = a.cu_seqlens_q[seq + 1] - q0, s_k = kv.seqlens_k[seq];
+    const int64_t pages = ((int64_t)s_k + kv.page_size - 1) / kv.page_size;
+    auto row_of = [&](int64_t t) {
+      const int64_t page = kv.block_table[seq * kv.block_table_stride + t / kv.page_size];
+      return page * kv.page_stride + (t % kv.page_size) * kv.row_stride;
+    };
+    for (int32_t i = 0; i < s_q; ++i) {
+      int64_t visible = a.causal ? std::max<int64_t>(0, std::min<int64_t>(s_k, (int64_t)s_k - s_q + i + 1)) : s_k;
+      if (b == bug::drop_last_page && pages > 1) visible = std::min(visible, (pages - 1) * kv.page_size);
+      if (b == bug::read_past_seqlen && visible > 0) visible += pages * kv.page_size - s_k;
+      const int64_t row = q0 + i;
+      for (int h = 0; h < H; ++h) {
+        for (int d = 0; d < D; ++d) q[d] = load(a.q.data, a.q.dtype, row * qs0 + h * qs1 + d * qs2);
+        float m = -std::numeric_limits<float>::infinity();
+        scores.assign((size_t)visible, 0.0f);
+        for (int64_t t = 0; t < visible; ++t) {
+          const int64_t base = row_of(t);
+          float dot = 0;
+          for (int d = 0; d < Dl; ++d) dot += q[d] * load(kv.data, kv.dtype, base + kv.latent_offset + d);
+          for (int d = 0; d < Dr; ++d) dot += q[Dl + d] * load(kv.data, kv.dtype, base + kv.rope_offset + d);
+          scores[(size_t)t] = scale * dot;
+          m = std::max(m, scores[(size_t)t]);
+        }
+        float sum = 0;
+        std::fill(acc.begin(), acc.end(), 0.0f);
+        for (int64_t k = 0; k < visible; ++k) {
+          const int64_t t = reverse_keys ? visible - 1 - k : k;
+          const float p = std::exp(scores[(size_t)t] - m);
+          sum += p;
+          const int64_t base = row_of(t) + kv.latent_offset;
+          for (int d = 0; d < Dl; ++d) acc[d] += p * load(kv.data, kv.dtype, base + d);
+        }
+        const int64_t o = row * os0 + h * os1;
+        const int last = b == bug::write_past_output ? Dl : Dl - 1;  // the off-by-one
+        for (int d = 0; d <= last; ++d)
+          store(a.out.data, a.out.dtype, o + d * os2, visible && d < Dl ? acc[d] / sum : 0.0f);
+        if (a.lse.data) {
+          float lse = visible ? m + std::log(sum) : -std::numeric_limits<float>::infinity();
+          if (b == bug::wrong_lse) lse /= std::log(2.0f);
+          static_cast<float*>(a.lse.data)[row * a.lse.stride[0] + h * a.lse.stride[1]] = lse;
+        }
+      }
+    }
+  }
+}
+
+void merge_states(const mla_merge_args& a) {
+  const float neg_inf = -std::numeric_limits<float>::infinity();
+  std::vector<float> acc(a.head_dim);
+  for (int64_t r = 0; r < a.num_rows; ++r)
+    for (int h = 0; h < a.num_heads; ++h) {
+      auto part_lse = [&](int p) {
+        return static_cast<const float*>(a.parts_lse.data)[p * a.parts_lse.stride[0] + r * a.parts_lse.stride[1] +
+                                                           h * a.parts_lse.stride[2]];
+      };
+      float m = neg_inf;
+      for (int p = 0; p < a.num_parts; ++p) m = std::max(m, part_lse(p));
+      float lse = neg_inf;
+      std::fill(acc.begin(), acc.end(), 0.0f);
+      if (m != neg_inf) {
+        float sum = 0;
+        for (int p = 0; p < a.num_parts; ++p) sum += std::exp(part_lse(p) - m);
+        lse = m + std::log(sum);
+        for (int p = 0; p < a.num_parts; ++p) {
+          const float w = std::exp(part_lse(p) - lse);
+          if (w == 0.0f) continue;  // an empty part contributes nothing (and may hold anything)
+          const int64_t base = p * a.parts_out.stride[0] + r * a.parts_out.stride[1] + h * a.parts_out.stride[2];
+          for (int d = 0; d < a.head_dim; ++d)
+            acc[d] += w * load(a.parts_out.data, a.parts_out.dtype, base + d * a.parts_out.stride[3]);
+        }
+      }
+      const int64_t o = r * a.out.stride[0] + h * a.out.stride[1];
+      for (int d = 0; d < a.head_dim; ++d) store(a.out.data, a.out.dtype, o + d * a.out.stride[2], acc[d]);
+      if (a.lse.data) static_cast<float*>(a.lse.data)[r * a.lse.stride[0] + h * a.lse.stride[1]] = lse;
+    }
+}
+
+}  // namespace planted

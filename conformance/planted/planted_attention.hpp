@@ -1,0 +1,16 @@
+// The planted plugin's own small CPU implementation of ops A and C (f32
+// accumulation, written for this test plugin; not the reference backend's
+// code), with the bug switches of planted_bugs.hpp.
+#pragma once
+#include "planted_bugs.hpp"
+
+#include <mla/mla_plugin.h>
+
+namespace planted {
+
+// args were validated (validate_absorbed + validate_absorbed_indices_host).
+// `reverse_keys` sums keys last-to-first.
+void absorbed_attention(const mla_absorbed_args& args, bug b, bool reverse_keys);
+void merge_states(const mla_merge_args& args);
+
+}  // namespace planted

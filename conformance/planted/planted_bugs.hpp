@@ -1,0 +1,24 @@
+// The bugs the planted test plugin can carry, chosen by MLA_PLANTED_BUG.
+// Each is a realistic mistake; the conformance harness must reject each one
+// and pass `none`.
+#pragma once
+
+namespace planted {
+
+enum class bug {
+  none,
+  drop_last_page,     // the last page of each multi-page sequence is skipped
+  wrong_scale,        // uses 1/sqrt(Dl+Dr) instead of the host's scale
+  read_past_seqlen,   // processes whole pages, reading slots beyond s_k
+  write_past_output,  // off by one: writes element Dl of every output row
+  wrong_lse,          // returns lse in log2 units
+  ignore_strides,     // treats q and out as dense
+  nondeterministic,   // every other run sums keys in reverse order
+  unknown
+};
+
+// MLA_PLANTED_BUG, read once; unset means none.
+bug active_bug();
+const char* active_bug_text();
+
+}  // namespace planted
