@@ -46,10 +46,25 @@ TEST_CASE("an exact row passes; an error past the tolerance fails and is describ
   const auto r = wrong.check();
   CHECK_FALSE(r.ok);
   CHECK(r.detail.find("head 2 [5]") != std::string::npos);
-  // The same error is within the bf16 tolerance (2^-7 of the magnitudes) only if small enough.
-  row_case small = c;
-  small.out[0] += float(1e-3 * (std::fabs(c.out[0]) + 1e-3));
-  CHECK(small.check(MLA_DTYPE_BF16).ok);
+}
+
+TEST_CASE("the tolerance is 2u * (|ref| + rms of the head), u = 2^-8 for bf16") {
+  row_case c;
+  const int h = 1, d = 3;
+  double sum_sq = 0;
+  for (int i = 0; i < c.latent; ++i) sum_sq += double(c.out[h * c.latent + i]) * c.out[h * c.latent + i];
+  const double allowed = 2 * std::ldexp(1.0, -8) * (std::fabs(c.out[h * c.latent + d]) + std::sqrt(sum_sq / c.latent));
+  row_case inside = c, outside = c;
+  inside.out[h * c.latent + d] += float(0.8 * allowed);
+  outside.out[h * c.latent + d] += float(1.25 * allowed);
+  const auto in = inside.check(MLA_DTYPE_BF16), out = outside.check(MLA_DTYPE_BF16);
+  CHECK(in.ok);
+  CHECK(in.worst_ratio == doctest::Approx(0.8).epsilon(0.01));
+  CHECK_FALSE(out.ok);
+  CHECK(out.worst_ratio == doctest::Approx(1.25).epsilon(0.01));
+  CHECK(unit_roundoff(MLA_DTYPE_BF16, MLA_DTYPE_F32) == std::ldexp(1.0, -8));
+  CHECK(unit_roundoff(MLA_DTYPE_F16, MLA_DTYPE_F16) == std::ldexp(1.0, -11));
+  CHECK(unit_roundoff(MLA_DTYPE_F32, MLA_DTYPE_F32) == std::ldexp(1.0, -16));
 }
 
 TEST_CASE("NaN, a wrong lse and a wrong number of visible keys fail") {

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages libmla builds with (CPU and HIP backends,
+# tests).  The CUDA toolkit is not a Debian package: the CUDA backend is built
+# when nvcc is at /usr/local/cuda/bin (or on PATH), and skipped otherwise.
+# Usage: bash tools/setup-deps.sh        (as root, or with sudo available)
+set -euo pipefail
+
+packages=(
+  cmake make g++ git          # build
+  doctest-dev                 # unit tests
+  libtbb-dev libomp-dev       # oneTBB; OpenMP (gcc's libgomp ships with g++)
+  hipcc libamdhip64-dev rocm-device-libs   # HIP backend (Debian's ROCm 5.2)
+  clang-15 clang-tools-15 llvm-15          # HIP device compiler and code-object tools
+)
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null; then sudo_cmd=(sudo); else
+    echo "setup-deps: not root and no sudo; install these yourself: ${packages[*]}" >&2
+    exit 1
+  fi
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ] && [ "${MLA_SETUP_FORCE_UPDATE:-0}" != 1 ]; then
+  echo "setup-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+export DEBIAN_FRONTEND=noninteractive
+echo "setup-deps: apt-get update"
+"${sudo_cmd[@]}" apt-get update -q
+echo "setup-deps: apt-get install ${packages[*]}"
+"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${packages[@]}"
