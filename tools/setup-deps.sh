@@ -31,6 +31,10 @@ if [ ${#missing[@]} -eq 0 ] && [ "${MLA_SETUP_FORCE_UPDATE:-0}" != 1 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 echo "setup-deps: apt-get update"
-"${sudo_cmd[@]}" apt-get update -q
+if ! "${sudo_cmd[@]}" apt-get update -q; then
+  # Offline with everything installed is fine; offline with packages missing is not.
+  if [ ${#missing[@]} -ne 0 ]; then echo "setup-deps: apt-get update failed" >&2; exit 1; fi
+  echo "setup-deps: apt-get update failed; every package is installed already, going on" >&2
+fi
 echo "setup-deps: apt-get install ${packages[*]}"
 "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${packages[@]}"
