@@ -31,6 +31,7 @@ struct options {
   uint64_t seed = 1;
   bool list = false;
   int device = 0;
+  uint64_t max_failures = 0;  // 0: run everything
 };
 
 void usage(std::FILE* f) {
@@ -43,6 +44,7 @@ void usage(std::FILE* f) {
                "  --seed N         suite seed; every failure prints the command that replays it\n"
                "  --list           print the case names and exit\n"
                "  --report FILE    write every check's verdict as JSON\n"
+               "  --max-failures N stop starting new cases after N failed checks (the current case finishes)\n"
                "Plugins are found by the loader (MLA_BACKEND_PATH, the loader's directory, the install dir).\n");
 }
 
@@ -66,7 +68,7 @@ bool parse(int argc, char** argv, options& o) {
       if (!value(o.filter)) return false;
     } else if (a == "--report") {
       if (!value(o.report)) return false;
-    } else if (a == "--seed" || a == "--device") {
+    } else if (a == "--seed" || a == "--device" || a == "--max-failures") {
       if (!value(v)) return false;
       char* end = nullptr;
       const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
@@ -74,7 +76,9 @@ bool parse(int argc, char** argv, options& o) {
         std::fprintf(stderr, "mla-conformance: %s %s: not a number\n", a.c_str(), v.c_str());
         return false;
       }
-      if (a == "--seed") o.seed = n; else o.device = (int)n;
+      if (a == "--seed") o.seed = n;
+      else if (a == "--device") o.device = (int)n;
+      else o.max_failures = n;
     } else if (a == "--list") {
       o.list = true;
     } else if (a == "--help" || a == "-h") {
@@ -182,6 +186,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const auto run_start = clock_type::now();
+  const auto enough_failures = [&] { return opt.max_failures && log.count(verdict::fail) >= opt.max_failures; };
   for (loaded_backend& b : backends) {
     std::fprintf(stderr, "testing %s: %s\n", b.session->name.c_str(), b.session->caps.device_name);
     log.add_backend_info(b.session->name, backend_info_json(*b.session, b.path));
@@ -193,7 +198,7 @@ int main(int argc, char** argv) {
   size_t done = 0;
   for (const absorbed_case& c : cat.absorbed) {
     ++done;
-    if (!selected(c.name)) continue;
+    if (!selected(c.name) || enough_failures()) continue;
     std::vector<backend_session*> runners;
     for (loaded_backend& b : backends) {
       const std::string why = fits_caps(c, b.session->caps);
@@ -219,7 +224,7 @@ int main(int argc, char** argv) {
   }
   for (const merge_case& c : cat.merge) {
     ++done;
-    if (!selected(c.name)) continue;
+    if (!selected(c.name) || enough_failures()) continue;
     const merge_images im = build_merge(c);
     const reference_outputs ref = oracle_for(im);
     for (loaded_backend& b : backends) {
@@ -238,6 +243,7 @@ int main(int argc, char** argv) {
   // Per backend: its caps limits, the ABI's negative cases, device-side
   // index checks, and concurrency.
   for (loaded_backend& b : backends) {
+    if (enough_failures()) break;
     backend_session& s = *b.session;
     const auto t0 = clock_type::now();
     for (absorbed_case c : caps_edge_cases(s.caps, opt.seed)) {
@@ -260,6 +266,8 @@ int main(int argc, char** argv) {
     log.add_time(s.name, seconds_since(t0));
   }
   const double wall = seconds_since(run_start);
+  if (enough_failures())
+    std::printf("stopped early: %llu failed checks reached (--max-failures)\n", (unsigned long long)opt.max_failures);
 
   log.print_summary(stdout);
   std::printf("\nsuite %s, seed %llu: %.1f s wall\n", suite_label(suite), (unsigned long long)opt.seed, wall);

@@ -11,7 +11,8 @@ endforeach()
 file(REMOVE ${REPORT})
 set(ENV{MLA_BACKEND_PATH} "${PLUGIN_DIR}")
 set(ENV{MLA_PLANTED_BUG} "${BUG}")
-execute_process(COMMAND ${HARNESS} --backend planted --suite quick --report ${REPORT}
+# --max-failures 1: the first case that fails finishes with all its checks, then the run stops.
+execute_process(COMMAND ${HARNESS} --backend planted --suite quick --max-failures 1 --report ${REPORT}
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(rc EQUAL 0)
   message(FATAL_ERROR "MLA_PLANTED_BUG=${BUG}: the harness PASSED a plugin with a planted bug\n${out}")
