@@ -10,7 +10,7 @@
 // It runs no op: the ops answer MLA_ERR_UNSUPPORTED.
 #include <mla/mla_plugin.h>
 
-#include "plugin_error.hpp"
+#include <common/plugin_error.hpp>
 
 #include <cstdio>
 
