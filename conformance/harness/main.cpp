@@ -227,6 +227,7 @@ int main(int argc, char** argv) {
     if (!selected(c.name) || enough_failures()) continue;
     const merge_images im = build_merge(c);
     const reference_outputs ref = oracle_for(im);
+    std::vector<std::pair<backend_session*, produced>> outputs;
     for (loaded_backend& b : backends) {
       const std::string why = fits_caps(c, b.session->caps);
       if (!why.empty()) {
@@ -234,8 +235,15 @@ int main(int argc, char** argv) {
         continue;
       }
       const auto t0 = clock_type::now();
-      run_merge_case(*b.session, im, ref, log);
+      outputs.emplace_back(b.session.get(), run_merge_case(*b.session, im, ref, log));
       log.add_time(b.session->name, seconds_since(t0));
+    }
+    for (size_t k = 1; k < outputs.size(); ++k) {
+      if (!outputs[0].second.ok || !outputs[k].second.ok) continue;
+      const std::string err = compare_outputs(outputs[0].second.out, outputs[k].second.out, ref, default_tolerance());
+      const std::string vs = "vs " + outputs[0].first->name;
+      if (err.empty()) log.pass(outputs[k].first->name, c.name, "cross_backend", vs, c.seed);
+      else log.fail(outputs[k].first->name, c.name, "cross_backend", vs + ": " + err, c.seed);
     }
     prog.tick(done, log.count(verdict::fail));
   }
