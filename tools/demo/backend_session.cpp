@@ -1,5 +1,7 @@
 #include "backend_session.hpp"
 
+#include <exception>
+
 namespace mla_tools {
 
 std::unique_ptr<backend_session> backend_session::open(const std::string& backend, int device,
@@ -45,7 +47,11 @@ std::unique_ptr<backend_session> backend_session::open(const std::string& backen
 
 backend_session::~backend_session() {
   if (ctx_) {
-    mem_->synchronize();  // no work of ours may still use the stream
+    try {
+      mem_->synchronize();  // no work of ours may still use the stream
+    } catch (const std::exception&) {
+      // A device error was already reported by the call that caused it.
+    }
     api_->context_destroy(ctx_);
   }
   mem_.reset();
