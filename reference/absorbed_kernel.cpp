@@ -51,6 +51,34 @@ inline float dot1(const float* __restrict q, const float* __restrict r, int n) {
   return a;
 }
 
+// Two heads x four rows: eight independent accumulation chains, enough to
+// hide the FMA latency; each row load feeds two heads.
+inline void dot2x4(const float* __restrict qa, const float* __restrict qb, const float* __restrict r0,
+                   const float* __restrict r1, const float* __restrict r2, const float* __restrict r3, int n,
+                   float* sa, float* sb) {
+  float a0 = 0.f, a1 = 0.f, a2 = 0.f, a3 = 0.f, b0 = 0.f, b1 = 0.f, b2 = 0.f, b3 = 0.f;
+#pragma omp simd reduction(+ : a0, a1, a2, a3, b0, b1, b2, b3)
+  for (int d = 0; d < n; ++d) {
+    const float x = qa[d], y = qb[d], v0 = r0[d], v1 = r1[d], v2 = r2[d], v3 = r3[d];
+    a0 += x * v0;
+    a1 += x * v1;
+    a2 += x * v2;
+    a3 += x * v3;
+    b0 += y * v0;
+    b1 += y * v1;
+    b2 += y * v2;
+    b3 += y * v3;
+  }
+  sa[0] += a0;
+  sa[1] += a1;
+  sa[2] += a2;
+  sa[3] += a3;
+  sb[0] += b0;
+  sb[1] += b1;
+  sb[2] += b2;
+  sb[3] += b3;
+}
+
 // scores[t] = q_latent . lat[t] + q_rope . rope[t]   (q already scaled)
 void score_rows(const float* __restrict q, const float* const* lat, const float* const* rope, int n, int Dl,
                 int Dr, float* __restrict scores) {
@@ -62,6 +90,22 @@ void score_rows(const float* __restrict q, const float* const* lat, const float*
     for (int k = 0; k < 4; ++k) scores[t + k] = s[k];
   }
   for (; t < n; ++t) scores[t] = dot1(q, lat[t], Dl) + (Dr > 0 ? dot1(q + Dl, rope[t], Dr) : 0.f);
+}
+
+// The same for two heads (queries qa, qb) at once.
+void score_rows_2heads(const float* __restrict qa, const float* __restrict qb, const float* const* lat,
+                       const float* const* rope, int n, int Dl, int Dr, float* __restrict sa, float* __restrict sb) {
+  int t = 0;
+  for (; t + 4 <= n; t += 4) {
+    float a[4] = {0.f, 0.f, 0.f, 0.f}, b[4] = {0.f, 0.f, 0.f, 0.f};
+    dot2x4(qa, qb, lat[t], lat[t + 1], lat[t + 2], lat[t + 3], Dl, a, b);
+    if (Dr > 0) dot2x4(qa + Dl, qb + Dl, rope[t], rope[t + 1], rope[t + 2], rope[t + 3], Dr, a, b);
+    for (int k = 0; k < 4; ++k) sa[t + k] = a[k], sb[t + k] = b[k];
+  }
+  for (; t < n; ++t) {
+    sa[t] = dot1(qa, lat[t], Dl) + (Dr > 0 ? dot1(qa + Dl, rope[t], Dr) : 0.f);
+    sb[t] = dot1(qb, lat[t], Dl) + (Dr > 0 ? dot1(qb + Dl, rope[t], Dr) : 0.f);
+  }
 }
 
 // acc = acc * alpha + sum_t p[t] * c[t], four rows per pass over acc.
@@ -96,10 +140,46 @@ void accumulate_rows(float* __restrict acc, float alpha, const float* p, const f
   for (; t < n; ++t) axpy1<false>(acc, 1.f, p[t], lat[t], Dl);
 }
 
-// One online-softmax step for one (query row, head) over n scored rows.
-// scores is overwritten with the unnormalized weights.
-void online_softmax_step(float* __restrict acc, float& row_max, float& row_sum, float* __restrict scores,
-                         const float* const* lat, int n, int Dl) {
+// Two heads at once: each cache row load feeds both accumulators.
+template <bool Rescale>
+inline void axpy2x4(float* __restrict acc_a, float alpha_a, const float* pa, float* __restrict acc_b, float alpha_b,
+                    const float* pb, const float* __restrict c0, const float* __restrict c1,
+                    const float* __restrict c2, const float* __restrict c3, int n) {
+  const float a0 = pa[0], a1 = pa[1], a2 = pa[2], a3 = pa[3], b0 = pb[0], b1 = pb[1], b2 = pb[2], b3 = pb[3];
+#pragma omp simd
+  for (int d = 0; d < n; ++d) {
+    const float v0 = c0[d], v1 = c1[d], v2 = c2[d], v3 = c3[d];
+    const float base_a = Rescale ? acc_a[d] * alpha_a : acc_a[d];
+    const float base_b = Rescale ? acc_b[d] * alpha_b : acc_b[d];
+    acc_a[d] = base_a + a0 * v0 + a1 * v1 + a2 * v2 + a3 * v3;
+    acc_b[d] = base_b + b0 * v0 + b1 * v1 + b2 * v2 + b3 * v3;
+  }
+}
+
+template <bool Rescale>
+void accumulate_rows_2heads(float* __restrict acc_a, float alpha_a, const float* pa, float* __restrict acc_b,
+                            float alpha_b, const float* pb, const float* const* lat, int n, int Dl) {
+  int t = 0;
+  if (n >= 4) {
+    axpy2x4<Rescale>(acc_a, alpha_a, pa, acc_b, alpha_b, pb, lat[0], lat[1], lat[2], lat[3], Dl);
+    t = 4;
+  } else {
+    axpy1<Rescale>(acc_a, alpha_a, pa[0], lat[0], Dl);
+    axpy1<Rescale>(acc_b, alpha_b, pb[0], lat[0], Dl);
+    t = 1;
+  }
+  for (; t + 4 <= n; t += 4)
+    axpy2x4<false>(acc_a, 1.f, pa + t, acc_b, 1.f, pb + t, lat[t], lat[t + 1], lat[t + 2], lat[t + 3], Dl);
+  for (; t < n; ++t) {
+    axpy1<false>(acc_a, 1.f, pa[t], lat[t], Dl);
+    axpy1<false>(acc_b, 1.f, pb[t], lat[t], Dl);
+  }
+}
+
+// Online-softmax bookkeeping for one (query row, head) over n scores:
+// updates max and sum, turns scores into unnormalized weights, returns the
+// factor the accumulator must be rescaled by.
+float softmax_weights(float& row_max, float& row_sum, float* __restrict scores, int n) {
   float block_max = kNegInf;
   for (int t = 0; t < n; ++t) block_max = std::max(block_max, scores[t]);
   const float new_max = std::max(row_max, block_max);
@@ -113,10 +193,29 @@ void online_softmax_step(float* __restrict acc, float& row_max, float& row_sum, 
   }
   row_sum = row_sum * alpha + sum;
   row_max = new_max;
+  return alpha;
+}
+
+// One online-softmax step for one (query row, head) over n scored rows.
+void online_softmax_step(float* __restrict acc, float& row_max, float& row_sum, float* __restrict scores,
+                         const float* const* lat, int n, int Dl) {
+  const float alpha = softmax_weights(row_max, row_sum, scores, n);
   if (alpha == 1.f)
     accumulate_rows<false>(acc, alpha, scores, lat, n, Dl);
   else
     accumulate_rows<true>(acc, alpha, scores, lat, n, Dl);
+}
+
+// The same for two heads (accumulators acc_a, acc_b) sharing the rows.
+void online_softmax_step_2heads(float* __restrict acc_a, float& max_a, float& sum_a, float* __restrict scores_a,
+                                float* __restrict acc_b, float& max_b, float& sum_b, float* __restrict scores_b,
+                                const float* const* lat, int n, int Dl) {
+  const float alpha_a = softmax_weights(max_a, sum_a, scores_a, n);
+  const float alpha_b = softmax_weights(max_b, sum_b, scores_b, n);
+  if (alpha_a == 1.f && alpha_b == 1.f)
+    accumulate_rows_2heads<false>(acc_a, alpha_a, scores_a, acc_b, alpha_b, scores_b, lat, n, Dl);
+  else
+    accumulate_rows_2heads<true>(acc_a, alpha_a, scores_a, acc_b, alpha_b, scores_b, lat, n, Dl);
 }
 
 // Row pointers for the cache rows [t0, t0+n) of sequence `seq`: straight
@@ -179,7 +278,16 @@ void run_work_item(const mla_absorbed_args& a, const work_item& item, const thre
       const int32_t visible = visible_keys(a, s_q, s_k, item.q_begin + i);
       const int nv = (int)std::min<int64_t>(n, std::max<int64_t>(0, (int64_t)visible - t0));
       if (nv == 0) continue;  // causal: this row sees none of the block
-      for (int h = 0; h < H; ++h) {
+      int h = 0;
+      for (; h + 2 <= H; h += 2) {
+        const size_t pair = (size_t)i * H + h;
+        float* scores_b = s.scores + kRowBlock;
+        score_rows_2heads(s.q + pair * D, s.q + (pair + 1) * D, lat, rope, nv, Dl, Dr, s.scores, scores_b);
+        online_softmax_step_2heads(s.acc + pair * Dl, s.row_max[pair], s.row_sum[pair], s.scores,
+                                   s.acc + (pair + 1) * Dl, s.row_max[pair + 1], s.row_sum[pair + 1], scores_b, lat,
+                                   nv, Dl);
+      }
+      for (; h < H; ++h) {
         const size_t pair = (size_t)i * H + h;
         score_rows(s.q + pair * D, lat, rope, nv, Dl, Dr, s.scores);
         online_softmax_step(s.acc + pair * Dl, s.row_max[pair], s.row_sum[pair], s.scores, lat, nv, Dl);

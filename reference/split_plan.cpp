@@ -52,7 +52,7 @@ workspace_layout compute_layout(const mla_absorbed_args& a, int threads) {
   const size_t pairs = (size_t)L.q_tile * H;
   L.slot_floats = pad_floats(pairs * Dl) + pad_floats(pairs);
   const size_t scratch_floats = pad_floats(pairs * D) + pad_floats(pairs * Dl) + 2 * pad_floats(pairs) +
-                                pad_floats((size_t)kRowBlock * D) + pad_floats(kRowBlock);
+                                pad_floats((size_t)kRowBlock * D) + pad_floats(2 * kRowBlock);
   L.scratch_bytes = scratch_floats * sizeof(float);
 
   size_t at = pad_bytes(sizeof(plan_header));

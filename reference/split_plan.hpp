@@ -54,7 +54,7 @@ struct thread_scratch {
   float* row_max; // [q_tile][H]
   float* row_sum; // [q_tile][H]
   float* rows;    // [kRowBlock][Dl+Dr] converted cache rows
-  float* scores;  // [kRowBlock]
+  float* scores;  // [2][kRowBlock]: scores of two heads
 };
 thread_scratch scratch_for_thread(const mla_absorbed_args& a, const workspace_layout& L, void* workspace,
                                   int thread);
