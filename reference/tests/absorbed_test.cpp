@@ -8,6 +8,8 @@
 #include <doctest/doctest.h>
 
 #include <cstring>
+#include <thread>
+#include <vector>
 
 using namespace cpu_test;
 
@@ -178,4 +180,26 @@ TEST_CASE("absorbed: workspace size does not depend on the context length") {
   REQUIRE(cpu_api().absorbed_workspace_size(ctx.get(), &long_ctx.args, &b) == MLA_OK);
   CHECK(a == b);
   CHECK(a > 0);
+}
+
+TEST_CASE("absorbed: distinct contexts run at once from distinct host threads") {
+  std::vector<std::string> results(3);
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 3; ++w)
+    workers.emplace_back([w, &results] {
+      case_spec s;
+      s.seed = 8000 + w;
+      s.heads = 16;
+      s.s_q = {1, 2};
+      s.s_k = {700, 300};
+      s.page_size = 16;
+      s.q_dtype = kDtypes[w];
+      absorbed_case c(s);
+      results[w] = plan_and_run(c, 2);  // each worker its own context, workspace and buffers
+    });
+  for (std::thread& t : workers) t.join();
+  for (int w = 0; w < 3; ++w) {
+    INFO("worker ", w);
+    CHECK(results[w] == "");
+  }
 }
