@@ -10,7 +10,8 @@
  *   2. the loader's own directory and its "mla" subdirectory;
  *   3. the install directory (<prefix>/<libdir>/mla).
  * The first file found for a given <name> wins; later duplicates are listed
- * as skipped ("shadowed by ...").
+ * as skipped ("shadowed by ...") and never loaded.  A folder named in
+ * MLA_BACKEND_PATH that cannot be read is listed too (name "", skipped).
  *
  * Selection by MLA_BACKEND (or options.backend, which takes precedence):
  *   - a name ("cpu", "cuda", "hip"): that plugin, or an error saying why not;
@@ -18,7 +19,8 @@
  *   - "auto" or unset: the usable plugin with the highest probe score.
  * A plugin is skipped, with the reason recorded, when: dlopen fails, it has
  * no mla_get_api, its ABI major differs, its table is smaller than ABI 1.0,
- * or its probe reports it unusable (e.g. no GPU).
+ * its table's name differs from the file's <name> or has a NULL entry, or
+ * its probe fails or reports it unusable (e.g. no GPU).
  *
  * Environment variables are ignored in setuid/setgid processes
  * (secure_getenv); options.search_path / options.backend still apply.
@@ -83,7 +85,10 @@ MLA_LOADER_API const mla_api* mla_loader_api(const mla_loader* loader);
 /* Why nothing was selected ("" when something was).  Owned by the loader. */
 MLA_LOADER_API const char* mla_loader_error(const mla_loader* loader);
 
-/* Every plugin file seen, in discovery order.                              */
+/* Every plugin file seen, in discovery order (plus unreadable search
+ * folders, see Discovery).  mla_loader_plugin fails with
+ * MLA_ERR_INVALID_ARGUMENT for a NULL argument or an index out of
+ * [0, count), MLA_ERR_VERSION for entry->struct_size below ABI 1.0's.      */
 MLA_LOADER_API int32_t mla_loader_plugin_count(const mla_loader* loader);
 MLA_LOADER_API mla_status mla_loader_plugin(const mla_loader* loader, int32_t index,
                                             mla_plugin_entry* entry /* out */);
