@@ -119,6 +119,20 @@ __device__ __forceinline__ uint16_t to_bits(float v) {
 
 __device__ __forceinline__ uint64_t load64(const uint16_t* p) { return *reinterpret_cast<const uint64_t*>(p); }
 
+// The kernel argument, re-read where it is used.  The compiler loads every
+// field at kernel entry and keeps it in SGPRs across the whole piece loop,
+// which spills; reading through a kernarg-segment pointer it cannot prove
+// unchanged (the empty asm) keeps the scalar loads where they are written.
+// The absorbed_params argument is the kernel's first and only one, so it
+// starts at offset 0 of the kernarg segment.  Used for what only the
+// prologue and epilogue of a piece need.
+typedef const __attribute__((address_space(4))) absorbed_params* kernarg_ptr;
+__device__ __forceinline__ const absorbed_params& reread() {
+  kernarg_ptr at = (kernarg_ptr)__builtin_amdgcn_kernarg_segment_ptr();
+  asm volatile("" : "+s"(at));
+  return *(const absorbed_params*)at;
+}
+
 // One dim half of a lane's S quadrant: q_frag holds the A operands of k-steps
 // HALF*36 .. +35; `latent` / `rope` point at the lane's key row (+ its k offset).
 // HALF is a template parameter so every load's offset is a constant.
@@ -140,8 +154,8 @@ __device__ __forceinline__ v16f32 scores_half(const uint64_t (&q_frag)[kHalfStep
 // Rows [r0, r0 + 64) of sequence b (rows = s_q * H of them), KV tiles
 // [tile_begin, tile_end), result to `slot` (or out/lse when slot < 0).
 template <int DT>
-__device__ __forceinline__ void attend_tile(const absorbed_params& p, const seq_plan& s, shared_tiles& sm, int b, int m, int r0,
-                            int rows, int tile_begin, int tile_end, int slot) {
+__device__ __forceinline__ void attend_tile(const absorbed_params& p, const seq_plan& s, shared_tiles& sm, int b,
+                                            int m, int r0, int rows, int tile_begin, int tile_end, int slot) {
   const int tid = threadIdx.x;
   const int lane = tid % kWave;
   const int wave = tid / kWave;
@@ -159,10 +173,11 @@ __device__ __forceinline__ void attend_tile(const absorbed_params& p, const seq_
     // A row past the sequence loads row r0's q (no branch): its scores are
     // masked anyway and its output is not stored.
     const int q_row = r0 + row_half * L::m + qa.row < rows ? r0 + row_half * L::m + qa.row : r0;
-    const int64_t query = s.q_begin + q_row / p.heads;
-    const int head = q_row % p.heads;
-    const uint16_t* q = static_cast<const uint16_t*>(p.q) + query * p.q_stride[0] + head * p.q_stride[1] +
-                        dim_half * kHalfSteps * L::k + qa.col;
+    const int heads = reread().heads;
+    const int64_t query = s.q_begin + q_row / heads;
+    const int head = q_row % heads;
+    const uint16_t* q = static_cast<const uint16_t*>(reread().q) + query * reread().q_stride[0] +
+                        head * reread().q_stride[1] + dim_half * kHalfSteps * L::k + qa.col;
 #pragma unroll
     for (int st = 0; st < kHalfSteps; ++st) q_frag[st] = load64(q + st * L::k);
   }
@@ -245,7 +260,7 @@ __device__ __forceinline__ void attend_tile(const absorbed_params& p, const seq_
     }
     __syncthreads();
 
-    // ---- O (this wave's 128 columns) = O * alpha + P · V
+    // ---- O (this wave's 64 columns) = O * alpha + P · V
     {
 #pragma unroll
       for (int rt = 0; rt < kRowTiles; ++rt)
@@ -285,10 +300,12 @@ __device__ __forceinline__ void attend_tile(const absorbed_params& p, const seq_
     sm.final_sum[sm_row] = run_sum;
     // Row sm_row's first output element: partial slot row or out[query, head, 0].
     const int r = r0 + sm_row;
+    const int heads = reread().heads;
     if (slot >= 0) {
-      sm.out_base[sm_row] = (((int64_t)slot * p.m_blocks + m) * kRows + sm_row) * p.latent_dim;
+      sm.out_base[sm_row] = (((int64_t)slot * reread().m_blocks + m) * kRows + sm_row) * kLatent;
     } else if (r < rows) {
-      sm.out_base[sm_row] = (s.q_begin + r / p.heads) * p.out_stride[0] + (int64_t)(r % p.heads) * p.out_stride[1];
+      sm.out_base[sm_row] =
+          (s.q_begin + r / heads) * reread().out_stride[0] + (int64_t)(r % heads) * reread().out_stride[1];
     }
   }
   __syncthreads();
@@ -310,25 +327,26 @@ __device__ __forceinline__ void attend_tile(const absorbed_params& p, const seq_
       }
   };
   if (slot >= 0) {
-    float* partial = p.plan.partial_out;
+    float* partial = reread().plan.partial_out;
     for_each_result([&](int64_t base, int col, float v) { partial[base + col] = v; });
   } else {
-    const int64_t cs = p.out_stride[2];
-    if (p.out_dtype == mla_gpu::dtype_f32) {
-      float* out = static_cast<float*>(p.out);
+    const int64_t cs = reread().out_stride[2];
+    const int out_dtype = reread().out_dtype;
+    if (out_dtype == mla_gpu::dtype_f32) {
+      float* out = static_cast<float*>(reread().out);
       for_each_result([&](int64_t base, int col, float v) { out[base + col * cs] = v; });
-    } else if (p.out_dtype == mla_gpu::dtype_f16) {
-      uint16_t* out = static_cast<uint16_t*>(p.out);
+    } else if (out_dtype == mla_gpu::dtype_f16) {
+      uint16_t* out = static_cast<uint16_t*>(reread().out);
       for_each_result([&](int64_t base, int col, float v) { out[base + col * cs] = to_bits<mla_gpu::dtype_f16>(v); });
     } else {
-      uint16_t* out = static_cast<uint16_t*>(p.out);
+      uint16_t* out = static_cast<uint16_t*>(reread().out);
       for_each_result([&](int64_t base, int col, float v) { out[base + col * cs] = to_bits<mla_gpu::dtype_bf16>(v); });
     }
   }
   if (sm_part == 0 && r0 + sm_row < rows) {
     const float sum = sm.final_sum[sm_row];
     const float lse = sum == 0.0f ? -INFINITY : (sm.final_max[sm_row] + log2f(sum)) * 0.6931471805599453f;
-    mla_gpu::make_row_sink(p, s, m, r0 + sm_row, slot).store_lse(lse);
+    mla_gpu::make_row_sink(reread(), s, m, r0 + sm_row, slot).store_lse(lse);
   }
   __syncthreads();  // the next piece rewrites the shared tiles
 }
@@ -342,10 +360,10 @@ __global__ void __launch_bounds__(kThreads) absorbed_mfma_kernel(absorbed_params
   const int m = blockIdx.x;
   mla_gpu::for_each_piece(p, blockIdx.y, [&](int b, const seq_plan& s, int tile_begin, int tile_end, int slot) {
     if (!s.valid) {
-      mla_gpu::fill_invalid_rows(p, s, m);
+      mla_gpu::fill_invalid_rows(reread(), s, m);
       return;
     }
-    const int rows = s.s_q * p.heads;
+    const int rows = s.s_q * reread().heads;
     const int r0 = m * kRows;
     if (r0 < rows) attend_tile<DT>(p, s, sm, b, m, r0, rows, tile_begin, tile_end, slot);
   });

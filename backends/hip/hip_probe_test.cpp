@@ -22,9 +22,9 @@ namespace {
 const mla_api* load_api() {
   void* handle = dlopen(MLA_HIP_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
   REQUIRE_MESSAGE(handle != nullptr, dlerror());
-  auto get = reinterpret_cast<mla_get_api_fn>(dlsym(handle, "mla_get_api"));
-  REQUIRE(get != nullptr);
-  return get();
+  void* symbol = dlsym(handle, "mla_get_api");
+  REQUIRE(symbol != nullptr);
+  return reinterpret_cast<mla_get_api_fn>(symbol)();
 }
 
 int devices_seen_by_runtime() {
