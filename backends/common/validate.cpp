@@ -68,6 +68,23 @@ mla_status check_tensor(const char* name, const mla_tensor& t, int rank, const i
   return MLA_OK;
 }
 
+// Bytes [first, last) a tensor's elements occupy; empty for NULL or no elements.
+struct byte_range {
+  uintptr_t first = 0, last = 0;
+  bool overlaps(const byte_range& o) const { return first < last && o.first < o.last && first < o.last && o.first < last; }
+};
+byte_range range_of(const mla_tensor& t, int rank, const int64_t* extent) {
+  byte_range r;
+  int64_t span = 1;
+  for (int i = 0; i < rank; ++i) {
+    if (extent[i] == 0 || t.data == nullptr) return r;
+    span += (extent[i] - 1) * t.stride[i];
+  }
+  r.first = reinterpret_cast<uintptr_t>(t.data);
+  r.last = r.first + (uintptr_t)span * (uintptr_t)dtype_size(t.dtype);
+  return r;
+}
+
 #define CHECK(cond, status, ...) \
   do {                           \
     if (!(cond)) return fail(status, __VA_ARGS__); \
@@ -225,6 +242,13 @@ mla_status validate_merge(const mla_merge_args* a, const backend_limits& lim) {
                    false));
   TRY(check_tensor("merge_args.out", a->out, 3, out_extent, lim.out_dtypes, false, true));
   TRY(check_tensor("merge_args.lse", a->lse, 2, out_extent, MLA_DTYPE_BIT(MLA_DTYPE_F32), true, true));
+  // The outputs must not alias the inputs (mla_plugin.h, op C).
+  const byte_range parts_out = range_of(a->parts_out, 4, parts_extent), parts_lse = range_of(a->parts_lse, 3, parts_extent);
+  const byte_range out = range_of(a->out, 3, out_extent), lse = range_of(a->lse, 2, out_extent);
+  CHECK(!out.overlaps(parts_out) && !out.overlaps(parts_lse), INVALID,
+        "merge_args.out overlaps merge_args.parts_out or parts_lse: outputs must not alias inputs");
+  CHECK(!lse.overlaps(parts_out) && !lse.overlaps(parts_lse), INVALID,
+        "merge_args.lse overlaps merge_args.parts_out or parts_lse: outputs must not alias inputs");
   return MLA_OK;
 }
 
