@@ -389,6 +389,8 @@ void run_merge_negatives(runner& r) {
        [](mla_merge_args& a) { a.parts_lse.dtype = MLA_DTYPE_F16; }},
       {"negative/merge.out.dtype=0", {{INV}, "out.dtype"}, [](mla_merge_args& a) { a.out.dtype = 0; }},
       {"negative/merge.out.struct_size=0", {{VER}, "out.struct_size"}, [](mla_merge_args& a) { a.out.struct_size = 0; }},
+      {"negative/merge.out=parts_out(alias)", {{INV}, "alias"}, [](mla_merge_args& a) { a.out.data = a.parts_out.data; }},
+      {"negative/merge.lse=parts_lse(alias)", {{INV}, "alias"}, [](mla_merge_args& a) { a.lse.data = a.parts_lse.data; }},
   };
   for (item& it : items) {
     if (!r.selected(it.name)) continue;
