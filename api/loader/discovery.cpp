@@ -1,7 +1,5 @@
 #include "discovery.hpp"
 
-#include <mla/mla.h>
-
 #include <dirent.h>
 #include <dlfcn.h>
 #include <limits.h>
@@ -19,10 +17,12 @@ namespace {
 constexpr char kPrefix[] = "libmla_backend_";
 constexpr char kSuffix[] = ".so";
 
-// The directory holding this library, found from one of its own functions.
+// The directory holding this library, found from the address of one of its
+// own functions (an internal one: an exported name could be interposed by
+// another copy of libmla in the process).
 std::string loader_directory() {
   Dl_info info{};
-  if (dladdr(reinterpret_cast<void*>(&mla_loader_open), &info) == 0 || info.dli_fname == nullptr)
+  if (dladdr(reinterpret_cast<void*>(&loader_directory), &info) == 0 || info.dli_fname == nullptr)
     return {};
   std::string file = info.dli_fname;
   const auto slash = file.rfind('/');

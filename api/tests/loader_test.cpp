@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <optional>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -339,6 +340,32 @@ TEST_CASE("bad arguments get a status and write nothing else") {
   entry.struct_size = sizeof entry - 8;
   CHECK(mla_loader_plugin(loader.handle, 0, &entry) == MLA_ERR_VERSION);
   CHECK(std::string(entry.path) == "untouched");
+}
+
+TEST_CASE("loaders may be opened and queried from several threads at once") {
+  const std::string path = fake_dir("good") + ":" + fake_dir("bad");
+  std::vector<std::string> results(4);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < results.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 10; ++round) {
+        mla_loader_options options{};
+        options.struct_size = sizeof options;
+        options.backend = round % 2 ? "alpha" : "auto";
+        options.search_path = path.c_str();
+        options.ignore_environment = 1;
+        mla_loader* loader = nullptr;
+        if (mla_loader_open(&options, &loader) != MLA_OK) { results[t] += "open failed;"; continue; }
+        const mla_api* api = mla_loader_api(loader);
+        results[t] += api != nullptr ? api->name : "none";
+        results[t] += ";";
+        mla_loader_close(loader);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (const auto& result : results)
+    CHECK(result == "beta;alpha;beta;alpha;beta;alpha;beta;alpha;beta;alpha;");
 }
 
 TEST_CASE("status and dtype names") {
