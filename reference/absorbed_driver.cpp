@@ -1,6 +1,6 @@
 // Op A entry points on the cpu: validate, plan the split schedule into the
-// workspace, run the work items on the context's OpenMP team, then merge
-// the split items by LSE.
+// workspace, run the work items on the context's OpenMP team; whoever
+// finishes the last split of a tile merges that tile's partials by LSE.
 #include "cpu_context.hpp"
 #include "element_access.hpp"
 #include "lse_merge.hpp"
@@ -10,6 +10,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <climits>
 
 namespace mla_cpu {
@@ -29,11 +30,12 @@ mla_status validate_call(const mla_context& ctx, const mla_absorbed_args* a, wor
   return mla::validate_absorbed_indices_host(a);
 }
 
-// Combines the partial slots of one split tile for head h into out/lse.
-void merge_split_tile(const mla_absorbed_args& a, const split_group& g, int h) {
+// Combines the partial slots of one split tile into out/lse.
+void merge_split_tile(const mla_absorbed_args& a, const split_group& g) {
   const int H = a.num_heads, Dl = a.latent_dim;
   const size_t pairs = (size_t)g.q_count * H;
-  for (int i = 0; i < g.q_count; ++i) {
+  for (int i = 0; i < g.q_count; ++i)
+    for (int h = 0; h < H; ++h) {
     const size_t pair = (size_t)i * H + h;
     const int64_t row = (int64_t)a.cu_seqlens_q[g.seq] + g.q_begin + i;
     const int64_t at = row * a.out.stride[0] + (int64_t)h * a.out.stride[1];
@@ -42,7 +44,7 @@ void merge_split_tile(const mla_absorbed_args& a, const split_group& g, int h) {
         [&](int p, int d) { return partial_slot(a, g.first_slot + p)[pair * Dl + d]; },
         [&](int d, float v) { store_element(a.out.data, a.out.dtype, at + (int64_t)d * a.out.stride[2], v); });
     if (a.lse.data) static_cast<float*>(a.lse.data)[row * a.lse.stride[0] + (int64_t)h * a.lse.stride[1]] = lse;
-  }
+    }
 }
 
 }  // namespace
@@ -76,20 +78,22 @@ mla_status absorbed_run(const mla_context& ctx, const mla_absorbed_args* a) {
   const plan_header& plan = plan_of(*a);
   const work_item* items = items_of(*a);
   const split_group* groups = groups_of(*a);
-  const int64_t num_items = plan.num_items, num_groups = plan.num_groups;
-  const int H = a->num_heads;
+  const int64_t num_items = plan.num_items;
+  int32_t* finished = split_counters_of(*a);
+  std::fill(finished, finished + plan.num_groups, 0);
   const run_item_fn run_item = ctx.kernel.run_item;
 #pragma omp parallel num_threads(ctx.threads)
   {
     const thread_scratch scratch = scratch_for_thread(*a, plan.layout, a->workspace, omp_get_thread_num());
-#pragma omp for schedule(dynamic, 1)
+#pragma omp for schedule(dynamic, 1) nowait
     for (int64_t k = 0; k < num_items; ++k) {
       const work_item& item = items[k];
       run_item(*a, item, scratch, item.slot >= 0 ? partial_slot(*a, item.slot) : nullptr);
+      // acq_rel: the last finisher sees every other split's partial.
+      if (item.group >= 0 &&
+          __atomic_add_fetch(&finished[item.group], 1, __ATOMIC_ACQ_REL) == groups[item.group].num_slots)
+        merge_split_tile(*a, groups[item.group]);
     }
-#pragma omp for collapse(2) schedule(static)
-    for (int64_t g = 0; g < num_groups; ++g)
-      for (int h = 0; h < H; ++h) merge_split_tile(*a, groups[g], h);
   }
   return MLA_OK;
 }

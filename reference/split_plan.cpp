@@ -60,6 +60,8 @@ workspace_layout compute_layout(const mla_absorbed_args& a, int threads) {
   at += pad_bytes((size_t)L.max_items * sizeof(work_item));
   L.groups_offset = at;
   at += pad_bytes((size_t)L.max_groups * sizeof(split_group));
+  L.counters_offset = at;
+  at += pad_bytes((size_t)L.max_groups * sizeof(int32_t));
   L.scratch_offset = at;
   at += L.scratch_bytes * (size_t)threads;
   L.partials_offset = at;
@@ -148,13 +150,14 @@ void build_plan(const mla_absorbed_args& a, const void* ctx, int threads) {
                   n_items + n > L.max_items))
       n = 1, chunk = keys;
     if (n == 1) {
-      items[n_items++] = work_item{b, q0, qc, 0, keys, -1};
+      items[n_items++] = work_item{b, q0, qc, 0, keys, -1, -1};
       return;
     }
-    groups[n_groups++] = split_group{b, q0, qc, (int32_t)n_slots, (int32_t)n};
+    const int32_t group = (int32_t)n_groups++;
+    groups[group] = split_group{b, q0, qc, (int32_t)n_slots, (int32_t)n};
     for (int64_t s = 0; s < n; ++s) {
       const int32_t k0 = (int32_t)(s * chunk), k1 = std::min(keys, (int32_t)((s + 1) * chunk));
-      items[n_items++] = work_item{b, q0, qc, k0, k1, (int32_t)(n_slots++)};
+      items[n_items++] = work_item{b, q0, qc, k0, k1, (int32_t)(n_slots++), group};
     }
   });
   // Largest first, so dynamic scheduling ends evenly.

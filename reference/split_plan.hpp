@@ -4,12 +4,13 @@
 // its cache rows once and uses every row for all heads and all query rows of
 // its tile.  Long sequences are split over keys so that every thread has work
 // even for one sequence (B = 1); split items leave a partial (o, lse) in the
-// workspace and a merge pass combines them by LSE.  Nothing here depends on
+// workspace, and the thread that finishes a tile's last split merges them by
+// LSE (a per-tile counter, no barrier between the two phases).  Nothing here depends on
 // the context length: the item count is bounded by tiles + splits_target.
 //
 // Workspace (256-byte aligned, every part 64-byte aligned):
 //   [plan_header][work_item x max_items][split_group x max_groups]
-//   [thread scratch x threads][partial slots x max_split_items]
+//   [split counters x max_groups][thread scratch x threads][partial slots x max_split_items]
 #pragma once
 #include <mla/mla_plugin.h>
 
@@ -28,7 +29,7 @@ struct workspace_layout {
   int64_t max_items = 0;
   int64_t max_groups = 0;           // tiles split over keys
   int64_t max_split_items = 0;      // partial slots
-  size_t items_offset = 0, groups_offset = 0;
+  size_t items_offset = 0, groups_offset = 0, counters_offset = 0;
   size_t scratch_offset = 0, scratch_bytes = 0;  // per thread
   size_t partials_offset = 0, slot_floats = 0;   // per split item: o [q_tile*H*Dl] then lse [q_tile*H]
   size_t total_bytes = 0;
@@ -41,6 +42,7 @@ struct work_item {
   int32_t seq, q_begin, q_count;  // query rows [q_begin, q_begin+q_count) of the sequence
   int32_t key_begin, key_end;     // keys [key_begin, key_end)
   int32_t slot;                   // partial slot, or -1: write out/lse directly
+  int32_t group;                  // split_group of the slot, or -1
 };
 
 struct split_group {  // one query tile split over keys into num_slots items
@@ -88,6 +90,10 @@ inline const work_item* items_of(const mla_absorbed_args& a) {
 inline const split_group* groups_of(const mla_absorbed_args& a) {
   return reinterpret_cast<const split_group*>(static_cast<const char*>(a.workspace) +
                                               plan_of(a).layout.groups_offset);
+}
+// Finished splits per group; absorbed_run zeroes them before the items run.
+inline int32_t* split_counters_of(const mla_absorbed_args& a) {
+  return reinterpret_cast<int32_t*>(static_cast<char*>(a.workspace) + plan_of(a).layout.counters_offset);
 }
 inline float* partial_slot(const mla_absorbed_args& a, int32_t slot) {
   const workspace_layout& L = plan_of(a).layout;
