@@ -112,6 +112,18 @@ TEST_CASE("absorbed: one long sequence is split over keys for every thread count
   }
 }
 
+TEST_CASE("absorbed: contiguous cache = one page per sequence, page larger than s_k") {
+  case_spec s;
+  s.seed = 3500;
+  s.heads = 16;
+  s.s_q = {2, 1, 3};
+  s.s_k = {300, 0, 1000};
+  s.page_size = 1000;  // the last sequence fills its page exactly
+  s.cache_dtype = MLA_DTYPE_F32;  // used in place, no conversion
+  absorbed_case c(s);
+  CHECK(plan_and_run(c, 2) == "");
+}
+
 TEST_CASE("absorbed: causal rows with no visible key, s_q > s_k, empty batch parts") {
   case_spec s;
   s.seed = 4000;
