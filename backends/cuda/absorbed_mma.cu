@@ -65,27 +65,29 @@ struct tile_kernel {
   using S = shape<ROWS, BN>;
 
   // Issues the cp.async copies of KV tile `tile` of sequence b into `dst`.
-  static __device__ void load_kv_tile(const absorbed_params& p, int b, int s_k, int tile, uint32_t dst, bool* bad) {
+  // A warp copies whole cache rows (rows warp, warp + 8, ...): lane l takes
+  // chunks l, l + 32 and (l < 8) l + 64, whose element offsets inside a row
+  // (`chunk_at`) are fixed per kernel; only the row address changes.
+  static __device__ void load_kv_tile(const absorbed_params& p, int b, int s_k, int tile, uint32_t dst, bool* bad,
+                                      const int64_t (&chunk_at)[3]) {
     const T* kv = static_cast<const T*>(p.kv);
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const int t0 = tile * BN;
     // One page holds the whole tile when pages are whole multiples of BN.
     const bool one_page = p.page_size % BN == 0;
-    int64_t page_base = 0;
-    if (one_page) page_base = mla_gpu::cache_row_offset(p, b, t0, bad) - (int64_t)(t0 % p.page_size) * p.row_stride;
+    const int64_t tile_at = one_page ? mla_gpu::cache_row_offset(p, b, t0, bad) : 0;
 #pragma unroll
-    for (int i = 0; i < BN * kChunks / kThreads; ++i) {
-      const int c = threadIdx.x + i * kThreads;
-      const int row = c / kChunks;
-      const int chunk = c % kChunks;
+    for (int row = warp; row < BN; row += kWarps) {
       const int token = t0 + row;
       const bool valid = token < s_k;
-      int64_t at = 0;
-      if (valid) {
-        const int64_t row_at = one_page ? page_base + (int64_t)(token % p.page_size) * p.row_stride
-                                        : mla_gpu::cache_row_offset(p, b, token, bad);
-        at = row_at + chunk_element(p, chunk);
-      }
-      cp_async_16(dst + swizzled(row, chunk), kv + at, valid);
+      int64_t row_at = 0;
+      if (valid) row_at = one_page ? tile_at + (int64_t)row * p.row_stride : mla_gpu::cache_row_offset(p, b, token, bad);
+      const T* src = kv + row_at;
+      const uint32_t d = dst + row * kRowBytes;
+      const int sw = row & 7;
+      cp_async_16(d + ((lane ^ sw) << 4), src + chunk_at[0], valid);
+      cp_async_16(d + ((32 + (lane ^ sw)) << 4), src + chunk_at[1], valid);
+      if (lane < kChunks - 64) cp_async_16(d + ((64 + (lane ^ sw)) << 4), src + chunk_at[2], valid);
     }
   }
 
@@ -133,10 +135,13 @@ struct tile_kernel {
     float* red = reinterpret_cast<float*>(sp + S::p_bytes);  // [col_warps][ROWS]
     const uint32_t sq_addr = smem_addr(sq), sk_addr = smem_addr(sk), sp_addr = smem_addr(sp);
 
+    int64_t chunk_at[3];
+#pragma unroll
+    for (int k = 0; k < 3; ++k) chunk_at[k] = chunk_element(p, min(lane + 32 * k, kChunks - 1));
     bool bad = false;
     __syncthreads();  // the previous piece is done with shared memory
     load_q_tile(p, s, r0, rows, sq_addr);
-    if (n_tiles > 0) load_kv_tile(p, b, s.s_k, tile_begin, sk_addr, &bad);
+    if (n_tiles > 0) load_kv_tile(p, b, s.s_k, tile_begin, sk_addr, &bad, chunk_at);
     cp_async_commit();
 
     float o[S::o_tiles][4];
@@ -151,7 +156,7 @@ struct tile_kernel {
       const uint32_t kt = sk_addr + (uint32_t)((it & 1) * S::k_bytes);
       cp_async_wait_all();
       __syncthreads();  // tile `it` landed; every warp is done with tile it-1
-      if (it + 1 < n_tiles) load_kv_tile(p, b, s.s_k, tile + 1, sk_addr + (uint32_t)(((it + 1) & 1) * S::k_bytes), &bad);
+      if (it + 1 < n_tiles) load_kv_tile(p, b, s.s_k, tile + 1, sk_addr + (uint32_t)(((it + 1) & 1) * S::k_bytes), &bad, chunk_at);
       cp_async_commit();
 
       // ---- phase 1: S = Q K^T for 16 rows x (s_tiles * 8) tokens

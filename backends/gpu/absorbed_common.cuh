@@ -50,21 +50,23 @@ __device__ __forceinline__ int64_t cache_row_offset(const absorbed_params& p, in
   return (int64_t)page * p.page_stride + (int64_t)(token % p.page_size) * p.row_stride;
 }
 
-// Where a finished row goes: out/lse directly, or the partial slot.
+// Where a finished row goes: out/lse directly, or the partial slot.  Holds
+// copies, not a pointer to the params, so kernels never take their address.
 struct row_sink {
-  const absorbed_params* p;
-  int64_t out_base;   // element offset of out[query, head, 0] (direct)
-  int64_t lse_index;  // element offset of lse[query, head] (direct)
-  float* partial;     // [latent_dim] (split) or NULL
-  float* partial_lse; // (split) or NULL
+  void* out;           // element [query, head, 0] of out (direct)
+  int64_t out_step;    // out_stride[2]
+  int out_dtype;
+  float* lse;          // lse[query, head] (direct; NULL: not wanted)
+  float* partial;      // [latent_dim] (split) or NULL
+  float* partial_lse;  // (split) or NULL
 
   __device__ __forceinline__ void store(int d, float v) const {
     if (partial) partial[d] = v;
-    else store_element(p->out, out_base + (int64_t)d * p->out_stride[2], p->out_dtype, v);
+    else store_element(out, (int64_t)d * out_step, out_dtype, v);
   }
   __device__ __forceinline__ void store_lse(float v) const {
     if (partial_lse) *partial_lse = v;
-    else if (p->lse) p->lse[lse_index] = v;
+    else if (lse) *lse = v;
   }
 };
 
@@ -72,11 +74,13 @@ struct row_sink {
 __device__ __forceinline__ row_sink make_row_sink(const absorbed_params& p, const seq_plan& s, int m, int r,
                                                   int slot) {
   row_sink k;
-  k.p = &p;
   const int64_t query = s.q_begin + r / p.heads;
   const int head = r % p.heads;
-  k.out_base = query * p.out_stride[0] + (int64_t)head * p.out_stride[1];
-  k.lse_index = query * p.lse_stride[0] + (int64_t)head * p.lse_stride[1];
+  const int es = p.out_dtype == dtype_f32 ? 4 : 2;
+  k.out = static_cast<char*>(p.out) + (query * p.out_stride[0] + (int64_t)head * p.out_stride[1]) * es;
+  k.out_step = p.out_stride[2];
+  k.out_dtype = p.out_dtype;
+  k.lse = p.lse ? p.lse + query * p.lse_stride[0] + (int64_t)head * p.lse_stride[1] : nullptr;
   if (slot >= 0) {
     const int64_t row = ((int64_t)slot * p.m_blocks + m) * p.tile.rows + (r - m * p.tile.rows);
     k.partial = p.plan.partial_out + row * p.latent_dim;

@@ -1,7 +1,10 @@
 // Op A, last stage: merge the partial results of sequences that the split
 // plan spread over several CTAs, by their LSE (DESIGN.md 2.C), into out/lse.
-// Grid: (m_blocks, sequences); a CTA does one row tile of one sequence and
-// returns at once when that sequence was not split.
+// Grid: (m_blocks, sequences, latent_dim / kDims); a CTA does kDims output
+// dims of one row tile of one sequence, and returns at once when that
+// sequence was not split.  One warp per row reduces the LSE over pieces;
+// the weights exp(lse_k - lse) go through shared memory, kChunk pieces at a
+// time, so the shared memory stays fixed whatever the number of pieces.
 #include <math.h>
 
 #include "absorbed_common.cuh"
@@ -12,46 +15,86 @@ namespace {
 
 constexpr int kThreads = 256;
 constexpr int kMaxTileRows = 64;
+constexpr int kDims = 32;   // output dims per CTA (more CTAs for few sequences)
+constexpr int kChunk = 32;  // pieces per weight chunk
+
+__device__ __forceinline__ float warp_max_keep_nan(float v) {
+#pragma unroll
+  for (int m = MLA_WARP_SIZE / 2; m > 0; m /= 2) v = max_keep_nan(v, mla_shfl_xor(v, m));
+  return v;
+}
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+  for (int m = MLA_WARP_SIZE / 2; m > 0; m /= 2) v += mla_shfl_xor(v, m);
+  return v;
+}
 
 __global__ void __launch_bounds__(kThreads) combine_kernel(absorbed_params p) {
   __shared__ float row_lse[kMaxTileRows];
+  __shared__ float weight[kMaxTileRows][kChunk];
   const int m = blockIdx.x;
+  const int d0 = blockIdx.z * kDims;
+  const int lane = threadIdx.x % MLA_WARP_SIZE, warp = threadIdx.x / MLA_WARP_SIZE;
+  const int warps = blockDim.x / MLA_WARP_SIZE;
   for (int b = blockIdx.y; b < p.batch; b += gridDim.y) {
     const seq_plan s = p.plan.seqs[b];
     if (s.pieces <= 1 || !s.valid) continue;
-    const int rows = s.s_q * p.heads;
     const int r0 = m * p.tile.rows;
-    const int tile_rows = min(p.tile.rows, rows - r0);
+    const int tile_rows = min(p.tile.rows, s.s_q * p.heads - r0);
     if (tile_rows <= 0) continue;
-    // Slot k holds piece k of this sequence: [slot][m_blocks][rows] layout.
+    // Piece k of this sequence is slot slot_base + k: [slot][m_blocks][rows].
     const int64_t slot_stride = (int64_t)p.m_blocks * p.tile.rows;
     const int64_t first = ((int64_t)s.slot_base * p.m_blocks + m) * p.tile.rows;
-    __syncthreads();  // row_lse of the previous sequence is no longer read
-    for (int rt = threadIdx.x; rt < tile_rows; rt += blockDim.x) {
+    const float* lse_of = p.plan.partial_lse + first;
+    __syncthreads();  // shared memory of the previous sequence is free
+    for (int rt = warp; rt < tile_rows; rt += warps) {
       float hi = -INFINITY;
-      for (int k = 0; k < s.pieces; ++k) hi = max_keep_nan(hi, p.plan.partial_lse[first + k * slot_stride + rt]);
+      for (int k = lane; k < s.pieces; k += MLA_WARP_SIZE) hi = max_keep_nan(hi, lse_of[k * slot_stride + rt]);
+      hi = warp_max_keep_nan(hi);
       float sum = 0.0f;
       if (hi != -INFINITY)
-        for (int k = 0; k < s.pieces; ++k) sum += expf(p.plan.partial_lse[first + k * slot_stride + rt] - hi);
-      const float lse = hi == -INFINITY ? -INFINITY : hi + logf(sum);
-      row_lse[rt] = lse;
-      const row_sink sink = make_row_sink(p, s, m, r0 + rt, -1);
-      sink.store_lse(lse);
-    }
-    __syncthreads();
-    for (int e = threadIdx.x; e < tile_rows * p.latent_dim; e += blockDim.x) {
-      const int rt = e / p.latent_dim;
-      const int d = e % p.latent_dim;
-      const float lse = row_lse[rt];
-      float acc = 0.0f;
-      if (lse != -INFINITY) {
-        for (int k = 0; k < s.pieces; ++k) {
-          const int64_t row = first + k * slot_stride + rt;
-          const float w = expf(p.plan.partial_lse[row] - lse);
-          if (w != 0.0f) acc += w * p.plan.partial_out[row * p.latent_dim + d];
-        }
+        for (int k = lane; k < s.pieces; k += MLA_WARP_SIZE) sum += expf(lse_of[k * slot_stride + rt] - hi);
+      sum = warp_sum(sum);
+      const float lse = hi == -INFINITY ? -INFINITY : hi + logf(sum);  // NaN stays NaN
+      if (lane == 0) {
+        row_lse[rt] = lse;
+        if (blockIdx.z == 0) make_row_sink(p, s, m, r0 + rt, -1).store_lse(lse);
       }
-      make_row_sink(p, s, m, r0 + rt, -1).store(d, acc);
+    }
+    // Each thread owns fixed (row, dim) elements across all piece chunks.
+    constexpr int kPerThread = (kMaxTileRows * kDims + kThreads - 1) / kThreads;
+    float acc[kPerThread];
+#pragma unroll
+    for (int i = 0; i < kPerThread; ++i) acc[i] = 0.0f;
+    for (int k0 = 0; k0 < s.pieces; k0 += kChunk) {
+      __syncthreads();  // row_lse ready; the previous weight chunk is consumed
+      for (int e = threadIdx.x; e < tile_rows * kChunk; e += blockDim.x) {
+        const int rt = e / kChunk, k = k0 + e % kChunk;
+        const float lse = row_lse[rt];
+        weight[rt][e % kChunk] = (k < s.pieces && lse != -INFINITY) ? expf(lse_of[k * slot_stride + rt] - lse) : 0.0f;
+      }
+      __syncthreads();
+      const int kn = min(kChunk, s.pieces - k0);
+#pragma unroll
+      for (int i = 0; i < kPerThread; ++i) {
+        const int e = threadIdx.x + i * kThreads;
+        const int rt = e / kDims, d = d0 + e % kDims;
+        if (rt >= tile_rows || d >= p.latent_dim) continue;
+        const float* part = p.plan.partial_out + (first + (int64_t)k0 * slot_stride + rt) * p.latent_dim + d;
+        // Every piece's partial row was written (0 for a piece with no
+        // visible key), so a zero weight can multiply it: no branch, and
+        // the unrolled loads are all in flight together.
+        float a = acc[i];
+#pragma unroll 8
+        for (int k = 0; k < kn; ++k) a += weight[rt][k] * part[(int64_t)k * slot_stride * p.latent_dim];
+        acc[i] = a;
+      }
+    }
+#pragma unroll
+    for (int i = 0; i < kPerThread; ++i) {
+      const int e = threadIdx.x + i * kThreads;
+      const int rt = e / kDims, d = d0 + e % kDims;
+      if (rt < tile_rows && d < p.latent_dim) make_row_sink(p, s, m, r0 + rt, -1).store(d, acc[i]);
     }
   }
 }
@@ -60,7 +103,7 @@ __global__ void __launch_bounds__(kThreads) combine_kernel(absorbed_params p) {
 
 cudaError_t launch_combine(const absorbed_params& p, cudaStream_t stream) {
   if (p.batch == 0 || p.m_blocks == 0) return cudaSuccess;
-  const dim3 grid(p.m_blocks, p.batch < 65535 ? p.batch : 65535);
+  const dim3 grid(p.m_blocks, p.batch < 65535 ? p.batch : 65535, (p.latent_dim + kDims - 1) / kDims);
   combine_kernel<<<grid, kThreads, 0, stream>>>(p);
   return cudaGetLastError();
 }

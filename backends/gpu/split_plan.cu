@@ -64,9 +64,9 @@ __global__ void partition_work(absorbed_params p) {
   }
   int64_t total = 0;
   for (int b = 0; b < p.batch; ++b) total += seqs[b].n_blocks + kPieceOverheadTiles;
-  int64_t per_part = (total + p.num_parts - 1) / p.num_parts;
-  // Every part must be able to take at least one tile where it starts.
-  if (per_part < kPieceOverheadTiles + 1) per_part = kPieceOverheadTiles + 1;
+  // Each part pays the overhead of its own first piece on top of its share
+  // (splitting a sequence adds a piece), so it can always take a tile.
+  const int64_t per_part = (total + p.num_parts - 1) / p.num_parts + kPieceOverheadTiles;
 
   int b = 0, n = 0;
   for (int part = 0; part < p.num_parts; ++part) {

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# The committed GPU check of libmla's CUDA backend (DESIGN.md 7 and 8): build,
+# run the CUDA tests, the conformance suite (full on cuda; quick on every
+# usable backend, which cross-checks cuda against cpu), measure the ceilings
+# (copy bandwidth, bf16 GEMM) and run mla-bench on D1-D10 against them, then
+# write $OUT/summary.md (date, GPU, commit, tables, ratios, pass/fail) + logs.
+#
+#   tools/gpu/check.sh [--prebuilt BUILD_DIR] [--arch "90a-real"] [--out DIR]
+#
+# --prebuilt uses binaries built elsewhere (bin/ and lib/ of a build tree,
+# e.g. carried to the GPU machine) instead of building here.
+# MLA_COMMIT overrides the commit recorded when the tree has no .git.
+set -u -o pipefail
+here=$(cd "$(dirname "$0")/../.." && pwd)
+out=${OUT:-$here/gpu-check-out}
+arch="90a-real"
+prebuilt=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --prebuilt) prebuilt=$2; shift 2 ;;
+    --arch) arch=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    *) echo "usage: $0 [--prebuilt BUILD_DIR] [--arch ARCHS] [--out DIR]" >&2; exit 2 ;;
+  esac
+done
+mkdir -p "$out"
+summary=$out/summary.md
+failures=0
+note() { echo "$*" | tee -a "$out/check.log"; }
+
+# ---- build
+if [ -n "$prebuilt" ]; then
+  build=$(cd "$prebuilt" && pwd)
+  note "using prebuilt binaries in $build"
+else
+  build=$here/build-check
+  note "building in $build (CUDA architectures $arch)"
+  cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release -DMLA_ENABLE_HIP=OFF \
+        -DCMAKE_CUDA_ARCHITECTURES="$arch" >"$out/build.log" 2>&1 &&
+    cmake --build "$build" -j"$(nproc)" >>"$out/build.log" 2>&1 || { note "BUILD FAILED (see build.log)"; exit 1; }
+fi
+# Libraries the build machine had and the GPU machine may lack (TBB, OpenMP).
+[ -d "$build/extlib" ] && export LD_LIBRARY_PATH="$build/extlib:${LD_LIBRARY_PATH:-}"
+export MLA_BACKEND_PATH="$build/lib/mla"
+
+gpu=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | head -1)
+commit=${MLA_COMMIT:-$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)}
+dirty=$(git -C "$here" status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " (with local changes)")
+note "GPU: ${gpu:-none}   commit: $commit${dirty:-}"
+
+# ---- CUDA unit tests (exit 77 = skipped without a device)
+tests_line=""
+for t in cuda_absorbed_test cuda_plugin_api_test; do
+  "$build/bin/$t" >"$out/$t.log" 2>&1
+  rc=$?
+  tests_line+="| $t | $( [ $rc -eq 0 ] && echo pass || { [ $rc -eq 77 ] && echo skipped || echo "FAIL (rc $rc)"; }) | $(grep -E 'test cases:' "$out/$t.log" | tail -1 | sed 's/\[doctest\] //') |"$'\n'
+  [ $rc -ne 0 ] && [ $rc -ne 77 ] && failures=$((failures + 1))
+done
+
+# ---- conformance: full suite on cuda, quick suite on every usable backend
+conf() {  # name args...
+  local name=$1; shift
+  timeout 900 "$build/bin/mla-conformance" "$@" --report "$out/$name.json" >"$out/$name.log" 2>&1
+  local rc=$?
+  [ $rc -ne 0 ] && failures=$((failures + 1))
+  echo "| mla-conformance $* | $(tail -1 "$out/$name.log") | rc $rc |"
+}
+conf_full=$(conf conformance_full_cuda --backend cuda --suite full)
+conf_quick=$(conf conformance_quick_all --suite quick)
+
+# ---- ceilings and the benchmark
+"$build/bin/mla-ceilings" >"$out/ceilings.txt" 2>"$out/ceilings.err" || failures=$((failures + 1))
+"$build/bin/mla-bench" --backend cuda --cases D1,D2,D3,D4,D5,D6,D7,D8,D9,D10 --repeats 5 \
+  --ceilings "$out/ceilings.txt" --json "$out/bench.json" >"$out/bench.log" 2>&1 || failures=$((failures + 1))
+
+{
+  echo "# libmla CUDA check — $(date -u +%Y-%m-%d) on ${gpu:-no GPU}"
+  echo
+  echo "- commit: \`$commit\`${dirty:-}"
+  echo "- date (UTC): $(date -u '+%Y-%m-%d %H:%M')"
+  echo "- script: \`tools/gpu/check.sh${prebuilt:+ --prebuilt <build>}\`, CUDA architectures $arch"
+  echo
+  echo "## Tests"
+  echo
+  echo "| program | verdict | counts |"
+  echo "|---|---|---|"
+  printf "%s" "$tests_line"
+  echo
+  echo "| conformance run | last line | status |"
+  echo "|---|---|---|"
+  echo "$conf_full"
+  echo "$conf_quick"
+  echo
+  echo "## Ceilings (measured in this run)"
+  echo
+  echo '```'
+  cat "$out/ceilings.txt"
+  echo '```'
+  echo
+  echo "## D1–D10 (bf16, page 64, causal; time = median of device-timed back-to-back runs)"
+  echo
+  sed -n '/^backend:/,$p' "$out/bench.log"
+  echo
+  echo "Targets: D1, D2 >= 0.85 of copy BW; D3, D4, D8 >= 0.75 of the GEMM rate; D5, D6 within 2x of the bandwidth floor."
+  echo
+  echo "Overall: $([ $failures -eq 0 ] && echo "all steps passed" || echo "$failures step(s) FAILED")"
+} >"$summary"
+cat "$summary"
+exit $((failures > 0))
