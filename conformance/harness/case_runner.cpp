@@ -15,6 +15,17 @@
 
 namespace conformance {
 
+namespace {
+
+// The least precise dtype of the pair (bf16 < f16 < f32): what a kernel may
+// convert both operands of a mixed q/cache product to.
+int32_t compute_dtype(int32_t a, int32_t b) {
+  auto rank = [](int32_t d) { return d == MLA_DTYPE_BF16 ? 0 : d == MLA_DTYPE_F16 ? 1 : 2; };
+  return rank(a) <= rank(b) ? a : b;
+}
+
+}  // namespace
+
 reference_outputs oracle_for(absorbed_images& im) {
   oracle::absorbed_problem& p = im.logical;
   const int D = p.latent_dim + p.rope_dim, Dl = p.latent_dim, H = p.heads;
@@ -22,9 +33,12 @@ reference_outputs oracle_for(absorbed_images& im) {
   ref.dim = Dl;
   ref.out.assign((size_t)(im.total_q * H * Dl), 0.0);
   ref.lse.assign((size_t)(im.total_q * H), 0.0);
-  std::vector<double> lowp((size_t)(im.total_q * H * Dl), 0.0);
-  const int32_t cache_dt = im.spec.cache_dtype, out_dt = im.spec.out_dtype;
-  const oracle::rounding round_p = [cache_dt](double x) { return round_to_dtype(cache_dt, x); };
+  std::vector<double> lowp((size_t)(im.total_q * H * Dl), 0.0), lowp_lse(ref.lse.size(), 0.0);
+  // The low-precision pipeline: q and cache rows in the compute dtype, each
+  // softmax weight rounded to it, each output rounded to the out dtype.
+  const int32_t compute_dt = compute_dtype(im.spec.q_dtype, im.spec.cache_dtype), out_dt = im.spec.out_dtype;
+  const bool round_q = compute_dt != im.spec.q_dtype, round_rows = compute_dt != im.spec.cache_dtype;
+  const oracle::rounding round_p = [compute_dt](double x) { return round_to_dtype(compute_dt, x); };
   const oracle::rounding round_out = [out_dt](double x) { return round_to_dtype(out_dt, x); };
 
   // One sub-problem per sequence, so the oracle runs on every core.
@@ -41,17 +55,30 @@ reference_outputs oracle_for(absorbed_images& im) {
     one.seqlens_k = {p.seqlens_k[b]};
     one.q.assign(p.q.begin() + (size_t)q0 * H * D, p.q.begin() + (size_t)q1 * H * D);
     one.rows.resize(1);
-    one.rows[0] = std::move(p.rows[b]);
+    one.rows[0] = std::move(p.rows[b]);  // moved, not copied: long sequences are large
+    oracle::absorbed_problem lp;        // a rounded copy only for mixed q/cache dtypes
+    if (round_q || round_rows) {
+      lp = one;
+      if (round_q)
+        for (double& v : lp.q) v = round_to_dtype(compute_dt, v);
+      if (round_rows)
+        for (double& v : lp.rows[0]) v = round_to_dtype(compute_dt, v);
+    }
+    const oracle::absorbed_problem& lp_problem = (round_q || round_rows) ? lp : one;
     std::vector<double> o, l, o_lp, l_lp;
-    // The exact and the low-precision runs only read `one`: run them side by side.
+    // The exact and the low-precision runs only read their problems: run them side by side.
     tbb::parallel_invoke([&] { oracle::absorbed(one, o, l); },
-                         [&] { oracle::absorbed(one, o_lp, l_lp, round_p, round_out); });
+                         [&] { oracle::absorbed(lp_problem, o_lp, l_lp, round_p, round_out); });
     p.rows[b] = std::move(one.rows[0]);
     std::copy(o.begin(), o.end(), ref.out.begin() + (size_t)q0 * H * Dl);
     std::copy(o_lp.begin(), o_lp.end(), lowp.begin() + (size_t)q0 * H * Dl);
     std::copy(l.begin(), l.end(), ref.lse.begin() + (size_t)q0 * H);
+    std::copy(l_lp.begin(), l_lp.end(), lowp_lse.begin() + (size_t)q0 * H);
   });
   for (size_t i = 0; i < lowp.size(); ++i) ref.lowp_error = std::max(ref.lowp_error, std::fabs(lowp[i] - ref.out[i]));
+  for (size_t i = 0; i < lowp_lse.size(); ++i)
+    if (std::isfinite(ref.lse[i]))
+      ref.lowp_lse_error = std::max(ref.lowp_lse_error, std::fabs(lowp_lse[i] - ref.lse[i]));
   ref.value_scale = 0;
   for (int b = 0; b < p.batch; ++b)
     for (int t = 0; t < p.seqlens_k[b]; ++t)

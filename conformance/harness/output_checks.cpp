@@ -78,7 +78,7 @@ std::string check_lse(const host_tensor& lse, const reference_outputs& ref, cons
     if (!std::isfinite(v))
       return "lse" + format_index(lse.layout, i) + " = " + std::to_string(v) + " where the oracle has " +
              std::to_string(e);
-    const double err = std::fabs(v - e), limit = tol.lse_tolerance(e);
+    const double err = std::fabs(v - e), limit = ref.lse_tolerance(e, tol);
     if (err / limit > worst_ratio) {
       worst_ratio = err / limit;
       worst_err = err;

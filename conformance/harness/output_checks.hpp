@@ -15,9 +15,13 @@ namespace conformance {
 // (rows = tokens x heads), exact and the low-precision estimate's error.
 struct reference_outputs {
   std::vector<double> out, lse;
-  double lowp_error = 0.0;  // max |low-precision oracle - exact|
+  double lowp_error = 0.0;      // max |low-precision oracle - exact| over out
+  double lowp_lse_error = 0.0;  // the same over finite lse (non-zero only for mixed q/cache dtypes)
   double value_scale = 1.0; // max |V| (or |parts_out|), for the absolute floor
   int dim = 0;
+  double lse_tolerance(double exact_lse, const tolerance_policy& tol) const {
+    return tol.multiple * lowp_lse_error + tol.lse_tolerance(exact_lse);
+  }
   // The largest error allowed for out elements.
   double out_tolerance(int32_t out_dtype, const tolerance_policy& tol) const {
     return tol.multiple * lowp_error + tol.output_floor(out_dtype) * value_scale;

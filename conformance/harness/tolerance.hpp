@@ -1,10 +1,14 @@
 // The tolerance policy (docs/conformance.md, "Tolerances").  A backend's
 // output error against the exact fp64 oracle may be at most
 //   multiple * (error of the low-precision oracle) + floor(out dtype) * max|V|
-// where the low-precision oracle rounds each softmax weight to the cache
-// dtype (what a tensor-core P·V consumes) and each output to the out dtype.
-// Inputs are already rounded identically for the oracle and the backend, so
-// only compute and output rounding remain to be allowed for.
+// where the low-precision oracle computes in the compute dtype (the less
+// precise of q and cache: both operands of a mixed product converted to it,
+// each softmax weight rounded to it, as a tensor-core pipeline does) and
+// rounds each output to the out dtype.  Inputs are already rounded
+// identically for the oracle and the backend, so only compute and output
+// rounding remain to be allowed for.  LSE gets the same multiple of the
+// low-precision LSE error (zero unless q and cache dtypes differ) plus its
+// own floor.
 #pragma once
 #include <cstdint>
 
