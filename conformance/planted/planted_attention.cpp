@@ -37,6 +37,12 @@ void store(void* base, int32_t dtype, int64_t index, float v) {
   }
 }
 
+float round_bf16(float v) {
+  uint16_t bits = 0;
+  store(&bits, MLA_DTYPE_BF16, 0, v);
+  return load(&bits, MLA_DTYPE_BF16, 0);
+}
+
 }  // namespace
 
 void absorbed_attention(const mla_absorbed_args& a, bug b, bool reverse_keys) {
@@ -77,8 +83,9 @@ void absorbed_attention(const mla_absorbed_args& a, bug b, bool reverse_keys) {
         std::fill(acc.begin(), acc.end(), 0.0f);
         for (int64_t k = 0; k < visible; ++k) {
           const int64_t t = reverse_keys ? visible - 1 - k : k;
-          const float p = std::exp(scores[(size_t)t] - m);
+          float p = std::exp(scores[(size_t)t] - m);
           sum += p;
+          if (b == bug::bf16_weights) p = round_bf16(p);
           const int64_t base = row_of(t) + kv.latent_offset;
           for (int d = 0; d < Dl; ++d) acc[d] += p * load(kv.data, kv.dtype, base + d);
         }

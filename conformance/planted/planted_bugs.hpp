@@ -14,6 +14,7 @@ enum class bug {
   wrong_lse,          // returns lse in log2 units
   ignore_strides,     // treats q and out as dense
   nondeterministic,   // every other run sums keys in reverse order
+  bf16_weights,       // rounds softmax weights to bf16 whatever the dtypes (a subtle, "fake f32" bug)
   unknown
 };
 

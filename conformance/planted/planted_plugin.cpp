@@ -2,7 +2,7 @@
 // proves the conformance harness can fail.  A small correct host
 // implementation plus one bug chosen by MLA_PLANTED_BUG:
 //   none | drop_last_page | wrong_scale | read_past_seqlen | write_past_output |
-//   wrong_lse | ignore_strides | nondeterministic
+//   wrong_lse | ignore_strides | nondeterministic | bf16_weights
 #include "planted_attention.hpp"
 #include "planted_bugs.hpp"
 
@@ -39,6 +39,7 @@ bug active_bug() {
     if (s == "wrong_lse") return bug::wrong_lse;
     if (s == "ignore_strides") return bug::ignore_strides;
     if (s == "nondeterministic") return bug::nondeterministic;
+    if (s == "bf16_weights") return bug::bf16_weights;
     return bug::unknown;
   }();
   return chosen;
