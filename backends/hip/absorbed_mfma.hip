@@ -39,19 +39,16 @@ using mla_gpu::absorbed_params;
 using mla_gpu::seq_plan;
 using L = mfma::shape_32x32x8;
 
-#ifndef MLA_HIP_MFMA_WAVES
-#define MLA_HIP_MFMA_WAVES 8
-#endif
-constexpr int kWaves = MLA_HIP_MFMA_WAVES;       // 8 (or 4: one wave per S quadrant)
+constexpr int kWaves = 8;
 constexpr int kWave = mfma::wave_size;
 constexpr int kThreads = kWaves * kWave;
-constexpr int kDimSplit = kWaves / 4;            // waves sharing one S quadrant, each over a part of the dims
+constexpr int kDimSplit = 2;                     // waves sharing one S quadrant, each over half of the dims
 constexpr int kRows = kMfmaTileRows;
 constexpr int kKeys = kMfmaTileKeys;
 constexpr int kLatent = kMfmaLatent;
 constexpr int kDims = kMfmaLatent + kMfmaRope;
 constexpr int kSteps = kDims / L::k;             // 72 k-steps of S = Q·Kᵀ
-constexpr int kHalfSteps = kSteps / kDimSplit;   // k-steps of one wave (36 with 8 waves)
+constexpr int kHalfSteps = kSteps / kDimSplit;   // 36 k-steps per wave
 constexpr int kLatentSteps = kLatent / L::k;     // the first 64 read the latent part
 constexpr int kColsPerWave = kLatent / kWaves;   // 64
 constexpr int kColTiles = kColsPerWave / L::n;   // 2
@@ -63,7 +60,7 @@ constexpr int kLoadGroup = 12;                   // K loads in flight per wave, 
 constexpr int kSPitch = kKeys + 1;               // f32 scores, padded against bank conflicts
 constexpr int kPPitch = kKeys + 4;               // 16-bit probabilities, rows stay 8-byte aligned
 static_assert(kRows == 2 * L::m && kKeys == 2 * L::n, "S = 2 x 2 quadrants of 32 x 32");
-static_assert((kWaves == 4 || kWaves == 8) && kSteps % kDimSplit == 0, "waves = 4 quadrants x dim parts");
+static_assert(kWaves == 4 * kDimSplit && kSteps % kDimSplit == 0, "8 waves = 4 quadrants x 2 dim halves");
 
 // The kernel loads a lane's 4 operand values as one 64-bit word: they must
 // be 4 consecutive k of one row (A) / one column (B).
@@ -84,7 +81,7 @@ typedef _Float16 v4f16 __attribute__((ext_vector_type(4)));
 typedef float v16f32 __attribute__((ext_vector_type(16)));
 
 struct shared_tiles {
-  float s[kDimSplit][kRows][kSPitch];          // scaled scores of each dim part (log2 domain)
+  float s[kDimSplit][kRows][kSPitch];          // scaled scores of each dim half (log2 domain)
   alignas(16) uint16_t p[kRows][kPPitch];      // probabilities in the input's 16-bit type
   int64_t key_offset[2][kKeys];                // cache element offset of each key's row (by tile parity);
                                                // keys past s_k point at the tile's first row (finite data)
@@ -159,7 +156,7 @@ __device__ __forceinline__ void attend_tile(const absorbed_params& p, const seq_
   const int tid = threadIdx.x;
   const int lane = tid % kWave;
   const int wave = tid / kWave;
-  const int row_half = (wave % 4) / 2, key_half = wave % 2, dim_half = kDimSplit == 1 ? 0 : wave / 4;
+  const int row_half = (wave % 4) / 2, key_half = wave % 2, dim_half = wave / 4;
   const float scale_log2 = p.scale * 1.4426950408889634f;
   const uint16_t* cache = static_cast<const uint16_t*>(p.kv);
 
@@ -217,7 +214,7 @@ __device__ __forceinline__ void attend_tile(const absorbed_params& p, const seq_
       const uint16_t* latent = row + p.latent_offset + kb.row;
       const uint16_t* rope = row + p.rope_offset + kb.row;
       const v16f32 acc = dim_half == 0 ? scores_half<DT, 0>(q_frag, latent, rope)
-                                       : scores_half<DT, kDimSplit - 1>(q_frag, latent, rope);
+                                       : scores_half<DT, 1>(q_frag, latent, rope);
 #pragma unroll
       for (int i = 0; i < L::c_elements; ++i) {
         const mfma::coord c = L::c_element(lane, i);
@@ -235,8 +232,7 @@ __device__ __forceinline__ void attend_tile(const absorbed_params& p, const seq_
 #pragma unroll
       for (int j = 0; j < kKeysPerThread; ++j) {
         const int k = sm_part * kKeysPerThread + j;
-        float score = sm.s[0][sm_row][k];
-        if (kDimSplit == 2) score += sm.s[kDimSplit - 1][sm_row][k];
+        const float score = sm.s[0][sm_row][k] + sm.s[1][sm_row][k];
         v[j] = t0 + k >= visible ? -INFINITY : (sm.key_state[buf][k] == 2 ? NAN : score);
         tile_max = fmaxf(tile_max, v[j]);
       }
