@@ -283,6 +283,10 @@ int32_t visible_keys(const mla_absorbed_args& a, int32_t s_q, int32_t s_k, int32
 
 void run_work_item(const mla_absorbed_args& a, const work_item& item, const thread_scratch& s, float* slot) {
   const int H = a.num_heads, Dl = a.latent_dim, Dr = a.rope_dim, D = Dl + Dr;
+  // Rows whose RoPE part directly follows the latent (converted rows always;
+  // f32 rows in the usual layout) are scored as one dot product of Dl + Dr.
+  const bool rope_follows = a.kv.dtype != MLA_DTYPE_F32 || a.kv.rope_offset == a.kv.latent_offset + Dl;
+  const int score_dim = rope_follows ? D : Dl, score_rope = rope_follows ? 0 : Dr;
   const int32_t first_row = a.cu_seqlens_q[item.seq];
   const int32_t s_q = a.cu_seqlens_q[item.seq + 1] - first_row, s_k = a.kv.seqlens_k[item.seq];
   const int pairs = item.q_count * H;
@@ -312,14 +316,15 @@ void run_work_item(const mla_absorbed_args& a, const work_item& item, const thre
       for (; h + 2 <= H; h += 2) {
         const size_t pair = (size_t)i * H + h;
         float* scores_b = s.scores + kRowBlock;
-        score_rows_2heads(s.q + pair * D, s.q + (pair + 1) * D, lat, rope, nv, Dl, Dr, s.scores, scores_b);
+        score_rows_2heads(s.q + pair * D, s.q + (pair + 1) * D, lat, rope, nv, score_dim, score_rope, s.scores,
+                          scores_b);
         online_softmax_step_2heads(s.acc + pair * Dl, s.row_max[pair], s.row_sum[pair], s.scores,
                                    s.acc + (pair + 1) * Dl, s.row_max[pair + 1], s.row_sum[pair + 1], scores_b, lat,
                                    nv, Dl);
       }
       for (; h < H; ++h) {
         const size_t pair = (size_t)i * H + h;
-        score_rows(s.q + pair * D, lat, rope, nv, Dl, Dr, s.scores);
+        score_rows(s.q + pair * D, lat, rope, nv, score_dim, score_rope, s.scores);
         online_softmax_step(s.acc + pair * Dl, s.row_max[pair], s.row_sum[pair], s.scores, lat, nv, Dl);
       }
     }
