@@ -136,9 +136,10 @@ int main(int argc, char** argv) {
       if (selected(c.name)) std::printf("%s\n", c.name.c_str());
     for (const merge_case& c : cat.merge)
       if (selected(c.name)) std::printf("%s\n", c.name.c_str());
-    for (const std::string& n : negative_case_names()) std::printf("%s\n", n.c_str());
-    std::printf("absorbed/caps-*  (per backend, at the limits its caps claim)\n");
-    std::printf("concurrency/*  device_index/*  backend/*/probe  backend/*/caps\n");
+    for (const std::string& n : negative_case_names())
+      if (selected(n)) std::printf("%s\n", n.c_str());
+    std::printf("(also, per backend: absorbed/caps-* at the limits its caps claim, concurrency/threads=N,\n"
+                " device_index/* for device-memory backends, backend/NAME/probe, backend/NAME/caps)\n");
     std::printf("%zu op-A cases, %zu op-C cases in suite %s\n", cat.absorbed.size(), cat.merge.size(),
                 suite_label(suite));
     return 0;
