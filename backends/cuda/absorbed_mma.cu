@@ -42,11 +42,16 @@ struct shape {
   static constexpr int o_dims = kLatent / col_warps;
   static constexpr int o_tiles = o_dims / 8;
   static constexpr int p_stride = BN + 8;  // padded P row (elements)
+  // KV ring depth: 16-row tiles of 48 keys leave room for three stages, so
+  // two tiles stream while one is consumed (no refill bubble; NOTES.md v4).
+  static constexpr int stages = (ROWS == 16 && BN == 48) ? 3 : 2;
+  // 16-row tiles of 32 keys (94 KB): two CTAs per SM (<= 128 registers).
+  static constexpr int ctas_per_sm = (ROWS == 16 && BN == 32) ? 2 : 1;
   static constexpr size_t q_bytes = (size_t)ROWS * kRowBytes;
   static constexpr size_t k_bytes = (size_t)BN * kRowBytes;
   static constexpr size_t p_bytes = (size_t)ROWS * p_stride * 2;
   static constexpr size_t red_bytes = (size_t)col_warps * ROWS * sizeof(float);
-  static constexpr size_t smem_bytes = q_bytes + 2 * k_bytes + p_bytes + red_bytes;
+  static constexpr size_t smem_bytes = q_bytes + stages * k_bytes + p_bytes + red_bytes;
   static_assert(s_tiles == 1 || s_tiles % 2 == 0, "S tiles are loaded in pairs");
   static_assert(o_tiles % 2 == 0, "V tiles are loaded in pairs");
 };
@@ -131,7 +136,7 @@ struct tile_kernel {
 
     char* sq = smem;
     char* sk = smem + S::q_bytes;
-    char* sp = sk + 2 * S::k_bytes;
+    char* sp = sk + S::stages * S::k_bytes;
     float* red = reinterpret_cast<float*>(sp + S::p_bytes);  // [col_warps][ROWS]
     const uint32_t sq_addr = smem_addr(sq), sk_addr = smem_addr(sk), sp_addr = smem_addr(sp);
 
@@ -140,9 +145,13 @@ struct tile_kernel {
     for (int k = 0; k < 3; ++k) chunk_at[k] = chunk_element(p, min(lane + 32 * k, kChunks - 1));
     bool bad = false;
     __syncthreads();  // the previous piece is done with shared memory
+    // Prologue: Q and the first stages-1 KV tiles, one commit group each.
     load_q_tile(p, s, r0, rows, sq_addr);
-    if (n_tiles > 0) load_kv_tile(p, b, s.s_k, tile_begin, sk_addr, &bad, chunk_at);
-    cp_async_commit();
+#pragma unroll
+    for (int i = 0; i < S::stages - 1; ++i) {
+      if (i < n_tiles) load_kv_tile(p, b, s.s_k, tile_begin + i, sk_addr + (uint32_t)(i * S::k_bytes), &bad, chunk_at);
+      cp_async_commit();
+    }
 
     float o[S::o_tiles][4];
 #pragma unroll
@@ -153,11 +162,13 @@ struct tile_kernel {
 
     for (int it = 0; it < n_tiles; ++it) {
       const int tile = tile_begin + it;
-      const uint32_t kt = sk_addr + (uint32_t)((it & 1) * S::k_bytes);
-      cp_async_wait_all();
-      __syncthreads();  // tile `it` landed; every warp is done with tile it-1
-      if (it + 1 < n_tiles) load_kv_tile(p, b, s.s_k, tile + 1, sk_addr + (uint32_t)(((it + 1) & 1) * S::k_bytes), &bad, chunk_at);
-      cp_async_commit();
+      const uint32_t kt = sk_addr + (uint32_t)((it % S::stages) * S::k_bytes);
+      cp_async_wait<S::stages - 2>();  // group `it` (tile it) complete
+      __syncthreads();  // tile `it` visible to all; every warp is done with tile it-1
+      const int next = it + S::stages - 1;  // into the stage tile it-1 used
+      if (next < n_tiles)
+        load_kv_tile(p, b, s.s_k, tile_begin + next, sk_addr + (uint32_t)((next % S::stages) * S::k_bytes), &bad, chunk_at);
+      cp_async_commit();  // possibly empty: keeps one group per tile
 
       // ---- phase 1: S = Q K^T for 16 rows x (s_tiles * 8) tokens
       float sc[S::s_tiles][4];
@@ -167,15 +178,18 @@ struct tile_kernel {
       if (s_active) {
         const int a_row = rw * 16 + (lane % 16);
         if constexpr (S::s_tiles == 1) {
-#pragma unroll 4
+          float odd[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+#pragma unroll 2
           for (int k = 0; k < kChunks / 2; k += 2) {  // two k16 steps per B load
             uint32_t bfrag[4], a0[4], a1[4];
             ldmatrix_x4(bfrag, kt + swizzled(n0 + (lane % 8), 2 * k + lane / 8));
             ldmatrix_x4(a0, sq_addr + swizzled(a_row, 2 * k + lane / 16));
             ldmatrix_x4(a1, sq_addr + swizzled(a_row, 2 * k + 2 + lane / 16));
             mma_16816<T>(sc[0], a0, bfrag[0], bfrag[1]);
-            mma_16816<T>(sc[0], a1, bfrag[2], bfrag[3]);
+            mma_16816<T>(odd, a1, bfrag[2], bfrag[3]);  // second chain: half the latency
           }
+#pragma unroll
+          for (int e = 0; e < 4; ++e) sc[0][e] += odd[e];
         } else {
 #pragma unroll 2
           for (int k = 0; k < kChunks / 2; ++k) {
@@ -301,7 +315,7 @@ struct tile_kernel {
 };
 
 template <class T, int ROWS, int BN>
-__global__ void __launch_bounds__(kThreads, 1) absorbed_mma_kernel(absorbed_params p) {
+__global__ void __launch_bounds__(kThreads, (shape<ROWS, BN>::ctas_per_sm)) absorbed_mma_kernel(absorbed_params p) {
   extern __shared__ __align__(128) char smem[];
   const int m = blockIdx.x;
   mla_gpu::for_each_piece(p, blockIdx.y, [&](int b, const seq_plan& s, int tile_begin, int tile_end, int slot) {
@@ -327,8 +341,9 @@ template <class T>
 cudaError_t launch_rows(const absorbed_params& p, cudaStream_t stream) {
   const int rows = p.tile.rows, bn = p.tile.block_n;
   if (rows == 64 && bn == 64) return launch_typed<T, 64, 64>(p, stream);
-  if (rows == 16 && bn == 64) return launch_typed<T, 16, 64>(p, stream);
   if (rows == 64 && bn == 32) return launch_typed<T, 64, 32>(p, stream);
+  if (rows == 16 && bn == 64) return launch_typed<T, 16, 64>(p, stream);
+  if (rows == 16 && bn == 48) return launch_typed<T, 16, 48>(p, stream);
   return launch_typed<T, 16, 32>(p, stream);
 }
 
@@ -336,8 +351,9 @@ cudaError_t launch_rows(const absorbed_params& p, cudaStream_t stream) {
 
 size_t mma_smem_bytes(const mla_gpu::tile_config& t) {
   if (t.rows == 64 && t.block_n == 64) return shape<64, 64>::smem_bytes;
-  if (t.rows == 16 && t.block_n == 64) return shape<16, 64>::smem_bytes;
   if (t.rows == 64 && t.block_n == 32) return shape<64, 32>::smem_bytes;
+  if (t.rows == 16 && t.block_n == 64) return shape<16, 64>::smem_bytes;
+  if (t.rows == 16 && t.block_n == 48) return shape<16, 48>::smem_bytes;
   if (t.rows == 16 && t.block_n == 32) return shape<16, 32>::smem_bytes;
   return 0;
 }

@@ -24,18 +24,26 @@ bool mma_eligible(const device_info& dev, const absorbed_params& p) {
 
 tile_config fast_path_tile(const device_info& dev, int64_t rows_per_seq, int /*latent_dim*/, int /*rope_dim*/) {
   tile_config t;
-  // Hopper's 227 KB of shared memory holds a 64-row Q tile and two 64-key
-  // KV tiles; smaller parts stream 32-key tiles.
-  t.block_n = dev.cc_major >= 9 ? 64 : 32;
+  // Hopper (227 KB of shared memory): 16-row tiles (few rows per sequence,
+  // memory-bound decode) or 64-row tiles, both with two 64-key KV tiles.
+  // Smaller or deeper-ringed KV tiles measured slower there (NOTES.md v3,
+  // v4: the per-tile work, not the refill, bounds it).  Elsewhere: 64-row
+  // tiles of 32 keys where they fit (153 KB: A100), else 16-row tiles of 32
+  // keys (94 KB, two CTAs per SM).
   t.rows = rows_per_seq > 16 ? 64 : 16;
-  if (mla_cuda::mma_smem_bytes(t) > dev.smem_per_block_optin) t.rows = 16;
+  t.block_n = dev.cc_major >= 9 ? 64 : 32;
+  if (mla_cuda::mma_smem_bytes(t) > dev.smem_per_block_optin) {
+    t.rows = 16;
+    t.block_n = 32;
+  }
   return t;
 }
 
-int fast_path_parts(const device_info& dev, const tile_config& /*tile*/, int m_blocks) {
-  // One CTA per SM over all row tiles (each CTA needs most of an SM's
-  // shared memory), at least one column of CTAs.
-  const int parts = dev.multiprocessors / (m_blocks > 0 ? m_blocks : 1);
+int fast_path_parts(const device_info& dev, const tile_config& tile, int m_blocks) {
+  // As many CTAs as fit on the GPU at once (two per SM for 16x32 tiles),
+  // over all row tiles; at least one column of CTAs.
+  const int per_sm = tile.rows == 16 && tile.block_n == 32 ? 2 : 1;
+  const int parts = per_sm * dev.multiprocessors / (m_blocks > 0 ? m_blocks : 1);
   return parts > 0 ? parts : 1;
 }
 

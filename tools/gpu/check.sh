@@ -43,6 +43,7 @@ fi
 [ -d "$build/extlib" ] && export LD_LIBRARY_PATH="$build/extlib:${LD_LIBRARY_PATH:-}"
 export MLA_BACKEND_PATH="$build/lib/mla"
 
+sass=$(cuobjdump --dump-sass "$build/lib/mla/libmla_backend_cuda.so" 2>/dev/null | grep -oE 'HGMMA|HMMA' | sort | uniq -c | awk '{printf "%s %s, ", $1, $2}')
 gpu=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | head -1)
 commit=${MLA_COMMIT:-$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)}
 dirty=$(git -C "$here" status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " (with local changes)")
@@ -79,6 +80,7 @@ conf_quick=$(conf conformance_quick_all --suite quick)
   echo "- commit: \`$commit\`${dirty:-}"
   echo "- date (UTC): $(date -u '+%Y-%m-%d %H:%M')"
   echo "- script: \`tools/gpu/check.sh${prebuilt:+ --prebuilt <build>}\`, CUDA architectures $arch"
+  echo "- tensor-core instructions in the plugin's SASS: ${sass:-cuobjdump not available}"
   echo
   echo "## Tests"
   echo

@@ -71,6 +71,7 @@ TEST_CASE("absorbed_run without a matching plan fails and names the reason") {
   a.scale = 1.0f;
   a.q = {sizeof(mla_tensor), nullptr, MLA_DTYPE_BF16, 0, {64 * 576, 576, 1, 0}};
   a.out = {sizeof(mla_tensor), nullptr, MLA_DTYPE_BF16, 0, {64 * 512, 512, 1, 0}};
+  a.lse = {sizeof(mla_tensor), nullptr, MLA_DTYPE_F32, 0, {1, 0, 0, 0}};
   a.kv.struct_size = sizeof(mla_paged_cache);
   a.kv.dtype = MLA_DTYPE_BF16;
   a.kv.page_size = 64;
