@@ -199,6 +199,29 @@ const char* plan_mismatch(const mla_absorbed_args& a, const void* ctx, int threa
                   "(pointer or contents): call absorbed_plan for this batch first");
     return why;
   }
+  // The workspace is caller memory: check the schedule is still in bounds
+  // before run indexes anything with it.
+  const workspace_layout L = compute_layout(a, threads);
+  bool intact = std::memcmp(&L, &h.layout, sizeof L) == 0 && h.num_items >= 0 && h.num_items <= L.max_items &&
+                h.num_groups >= 0 && h.num_groups <= L.max_groups;
+  for (int64_t k = 0; intact && k < h.num_items; ++k) {
+    const work_item& it = items_of(a)[k];
+    intact = it.seq >= 0 && it.seq < a.batch && it.q_begin >= 0 && it.q_count >= 1 && it.q_count <= L.q_tile &&
+             it.q_begin + it.q_count <= a.cu_seqlens_q[it.seq + 1] - a.cu_seqlens_q[it.seq] && it.key_begin >= 0 &&
+             it.key_begin <= it.key_end && it.key_end <= a.kv.seqlens_k[it.seq] && it.slot < L.max_split_items &&
+             it.group < h.num_groups && (it.slot < 0) == (it.group < 0);
+  }
+  for (int64_t g = 0; intact && g < h.num_groups; ++g) {
+    const split_group& sg = groups_of(a)[g];
+    intact = sg.seq >= 0 && sg.seq < a.batch && sg.q_count >= 1 && sg.q_count <= L.q_tile && sg.q_begin >= 0 &&
+             sg.q_begin + sg.q_count <= a.cu_seqlens_q[sg.seq + 1] - a.cu_seqlens_q[sg.seq] && sg.first_slot >= 0 &&
+             sg.num_slots >= 2 && sg.first_slot + (int64_t)sg.num_slots <= L.max_split_items;
+  }
+  if (!intact) {
+    std::snprintf(why, why_size, "absorbed_args.workspace: the plan in it was overwritten since absorbed_plan: "
+                  "call absorbed_plan again");
+    return why;
+  }
   return nullptr;
 }
 

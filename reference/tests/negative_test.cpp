@@ -3,6 +3,7 @@
 // lse and workspace byte-identical afterwards).
 #include "absorbed_case.hpp"
 #include "plugin_handle.hpp"
+#include "split_plan.hpp"
 
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
@@ -174,6 +175,15 @@ TEST_CASE("op A: run without a matching plan is MLA_ERR_NOT_PLANNED and writes n
   c.seqlens_k[1] = 3;
   CHECK(api.absorbed_run(ctx.get(), &c.args) == MLA_OK);  // the plan matches again
   CHECK(c.check() == "");
+
+  // A plan overwritten in caller memory (here: an item's key range) is refused.
+  c.poison_outputs();
+  const bytes out1 = c.out_bytes();
+  // White-box: the plugin's own description of the workspace (split_plan.hpp).
+  const_cast<mla_cpu::work_item*>(mla_cpu::items_of(c.args))[0].key_end += 1000;
+  CHECK(api.absorbed_run(ctx.get(), &c.args) == MLA_ERR_NOT_PLANNED);
+  CHECK(std::string(api.last_error()).find("overwritten") != std::string::npos);
+  CHECK(c.out_bytes() == out1);
 }
 
 TEST_CASE("entry points: NULL and malformed arguments outside op A") {
