@@ -13,9 +13,9 @@
 namespace mla_gpu {
 namespace {
 
-constexpr int kThreads = 128;
+constexpr int kThreads = 256;
 constexpr int kMaxTileRows = 64;
-constexpr int kDims = 8;    // output dims per CTA: many CTAs when few sequences are split
+constexpr int kDims = 32;   // output dims per CTA (more CTAs for few sequences)
 constexpr int kChunk = 32;  // pieces per weight chunk
 
 __device__ __forceinline__ float warp_max_keep_nan(float v) {
