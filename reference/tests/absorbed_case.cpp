@@ -17,7 +17,8 @@ namespace {
 // oracle sees what the kernel sees; the kernel's error has two sources):
 //  - f32 pipeline: scores are f32 dot products of <= 576 terms and o is an
 //    f32 sum over <= 300 keys; the worst-case relative rounding growth is
-//    n * 2^-24 ~ 2e-5 on |o| <= 1 (values in [-1, 1]);
+//    n * 2^-24 ~ 2e-5 on |o| <= 1 (values in [-1, 1]); observed: at most
+//    1.1e-6 over this file's f32-output cases (measured by lowering the bound);
 //  - rounding the result to the out dtype: half an ulp, i.e. 2^-8 |o| for
 //    bf16 (8 significant bits), 2^-11 |o| for f16 (11 bits) plus 2^-25 in the
 //    f16 subnormal range, 0 for f32.
