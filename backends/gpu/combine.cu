@@ -17,6 +17,9 @@ constexpr int kThreads = 256;
 constexpr int kMaxTileRows = 64;
 constexpr int kDims = 32;   // output dims per CTA (more CTAs for few sequences)
 constexpr int kChunk = 32;  // pieces per weight chunk
+constexpr int kRowStep = kThreads / kDims;           // rows between a thread's outputs
+constexpr int kPerThread = kMaxTileRows / kRowStep;  // outputs per thread
+static_assert(kThreads % kDims == 0 && kMaxTileRows % kRowStep == 0, "whole rows");
 
 __device__ __forceinline__ float warp_max_keep_nan(float v) {
 #pragma unroll
@@ -29,14 +32,15 @@ __device__ __forceinline__ float warp_sum(float v) {
   return v;
 }
 
-__global__ void __launch_bounds__(kThreads) combine_kernel(absorbed_params p) {
+__global__ void __launch_bounds__(kThreads) combine_kernel(absorbed_params kernel_arg) {
   __shared__ float row_lse[kMaxTileRows];
   __shared__ float weight[kMaxTileRows][kChunk];
   const int m = blockIdx.x;
   const int d0 = blockIdx.z * kDims;
   const int lane = threadIdx.x % MLA_WARP_SIZE, warp = threadIdx.x / MLA_WARP_SIZE;
   const int warps = blockDim.x / MLA_WARP_SIZE;
-  for (int b = blockIdx.y; b < p.batch; b += gridDim.y) {
+  for (int b = blockIdx.y; b < kernel_arg.batch; b += gridDim.y) {
+    const absorbed_params& p = mla_reread_kernel_arg(kernel_arg);
     const seq_plan s = p.plan.seqs[b];
     if (s.pieces <= 1 || !s.valid) continue;
     const int r0 = m * p.tile.rows;
@@ -61,8 +65,11 @@ __global__ void __launch_bounds__(kThreads) combine_kernel(absorbed_params p) {
         if (blockIdx.z == 0) make_row_sink(p, s, m, r0 + rt, -1).store_lse(lse);
       }
     }
-    // Each thread owns fixed (row, dim) elements across all piece chunks.
-    constexpr int kPerThread = (kMaxTileRows * kDims + kThreads - 1) / kThreads;
+    // Each thread owns dim d of rows rt0, rt0 + kRowStep, ... across all
+    // piece chunks; its partials are one pointer plus multiples of two strides.
+    const int d = d0 + threadIdx.x % kDims, rt0 = threadIdx.x / kDims;
+    const int64_t piece_step = slot_stride * p.latent_dim, row_step = (int64_t)kRowStep * p.latent_dim;
+    const float* part0 = p.plan.partial_out + (first + rt0) * p.latent_dim + d;
     float acc[kPerThread];
 #pragma unroll
     for (int i = 0; i < kPerThread; ++i) acc[i] = 0.0f;
@@ -74,26 +81,25 @@ __global__ void __launch_bounds__(kThreads) combine_kernel(absorbed_params p) {
         weight[rt][e % kChunk] = (k < s.pieces && lse != -INFINITY) ? expf(lse_of[k * slot_stride + rt] - lse) : 0.0f;
       }
       __syncthreads();
+      if (d >= p.latent_dim) continue;
       const int kn = min(kChunk, s.pieces - k0);
 #pragma unroll
       for (int i = 0; i < kPerThread; ++i) {
-        const int e = threadIdx.x + i * kThreads;
-        const int rt = e / kDims, d = d0 + e % kDims;
-        if (rt >= tile_rows || d >= p.latent_dim) continue;
-        const float* part = p.plan.partial_out + (first + (int64_t)k0 * slot_stride + rt) * p.latent_dim + d;
+        const int rt = rt0 + i * kRowStep;
+        if (rt >= tile_rows) continue;
+        const float* part = part0 + k0 * piece_step + i * row_step;
         // Every piece's partial row was written (0 for a piece with no
         // visible key), so a zero weight can multiply it: no branch, and
         // the unrolled loads are all in flight together.
         float a = acc[i];
 #pragma unroll 8
-        for (int k = 0; k < kn; ++k) a += weight[rt][k] * part[(int64_t)k * slot_stride * p.latent_dim];
+        for (int k = 0; k < kn; ++k) a += weight[rt][k] * part[k * piece_step];
         acc[i] = a;
       }
     }
 #pragma unroll
     for (int i = 0; i < kPerThread; ++i) {
-      const int e = threadIdx.x + i * kThreads;
-      const int rt = e / kDims, d = d0 + e % kDims;
+      const int rt = rt0 + i * kRowStep;
       if (rt < tile_rows && d < p.latent_dim) make_row_sink(p, s, m, r0 + rt, -1).store(d, acc[i]);
     }
   }

@@ -67,4 +67,35 @@ __device__ __forceinline__ T mla_shfl_xor(T value, int lane_mask) {
   return __shfl_xor_sync(0xffffffffu, value, lane_mask);
 #endif
 }
+
+// The kernel's by-value argument `arg`, which must be its FIRST parameter,
+// read afresh at each use.  Given the argument itself, AMD's compiler loads
+// every field it can hoist into SGPRs once and keeps them live for the whole
+// kernel, which spills; a kernarg-segment pointer it cannot prove unchanged
+// (the empty asm) keeps each scalar load where it is written.  CUDA reads
+// parameters from its constant bank anyway.
+template <class T>
+__device__ __forceinline__ const T& mla_reread_kernel_arg(const T& arg) {
+#if defined(MLA_GPU_HIP)
+  (void)arg;
+  typedef const __attribute__((address_space(4))) T* kernarg_ptr;
+  kernarg_ptr at = (kernarg_ptr)__builtin_amdgcn_kernarg_segment_ptr();
+  asm volatile("" : "+s"(at));
+  return *(const T*)at;
+#else
+  return arg;
+#endif
+}
+
+// `v` unchanged, but opaque to the optimizer: what is computed from it is
+// not hoisted out of the loop that calls this (per-lane bound checks hoisted
+// out of a long loop each hold a register for the whole loop).
+__device__ __forceinline__ int mla_opaque(int v) {
+#if defined(MLA_GPU_HIP)
+  asm volatile("" : "+v"(v));
+#else
+  asm volatile("" : "+r"(v));
+#endif
+  return v;
+}
 #endif
