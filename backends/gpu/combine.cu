@@ -66,9 +66,9 @@ __global__ void __launch_bounds__(kThreads) combine_kernel(absorbed_params kerne
       }
     }
     // Each thread owns dim d of rows rt0, rt0 + kRowStep, ... across all
-    // piece chunks; its partials are one pointer plus multiples of two strides.
+    // piece chunks; part0 is its element of row rt0 of piece 0.
     const int d = d0 + threadIdx.x % kDims, rt0 = threadIdx.x / kDims;
-    const int64_t piece_step = slot_stride * p.latent_dim, row_step = (int64_t)kRowStep * p.latent_dim;
+    const int64_t piece_step = slot_stride * p.latent_dim;
     const float* part0 = p.plan.partial_out + (first + rt0) * p.latent_dim + d;
     float acc[kPerThread];
 #pragma unroll
@@ -83,18 +83,17 @@ __global__ void __launch_bounds__(kThreads) combine_kernel(absorbed_params kerne
       __syncthreads();
       if (d >= p.latent_dim) continue;
       const int kn = min(kChunk, s.pieces - k0);
+      // Every piece's partial row was written (0 for a piece with no visible
+      // key), so a zero weight can multiply it, and a row past tile_rows can
+      // read the last row instead (its sum is never stored): no branch, and
+      // a piece's loads for all of the thread's rows are in flight together.
+      for (int k = 0; k < kn; ++k) {
+        const float* piece = part0 + (int64_t)(k0 + k) * piece_step;
 #pragma unroll
-      for (int i = 0; i < kPerThread; ++i) {
-        const int rt = rt0 + i * kRowStep;
-        if (rt >= tile_rows) continue;
-        const float* part = part0 + k0 * piece_step + i * row_step;
-        // Every piece's partial row was written (0 for a piece with no
-        // visible key), so a zero weight can multiply it: no branch, and
-        // the unrolled loads are all in flight together.
-        float a = acc[i];
-#pragma unroll 8
-        for (int k = 0; k < kn; ++k) a += weight[rt][k] * part[k * piece_step];
-        acc[i] = a;
+        for (int i = 0; i < kPerThread; ++i) {
+          const int rt = min(rt0 + i * kRowStep, tile_rows - 1);
+          acc[i] += weight[rt][k] * piece[(rt - rt0) * p.latent_dim];
+        }
       }
     }
 #pragma unroll
