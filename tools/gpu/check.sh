@@ -108,4 +108,7 @@ conf_quick=$(conf conformance_quick_all --suite quick)
   echo "Overall: $([ $failures -eq 0 ] && echo "all steps passed" || echo "$failures step(s) FAILED")"
 } >"$summary"
 cat "$summary"
+# The device tool returns at most 8 files from $OUT: keep the summary, the
+# ceilings and the bench JSON loose and pack every log and report into one archive.
+(cd "$out" && tar czf check-logs.tgz --remove-files ./*.log ./*.err conformance_*.json 2>/dev/null)
 exit $((failures > 0))
