@@ -18,7 +18,7 @@ function(mla_add_plugin target)
     LIBRARY_OUTPUT_DIRECTORY ${P_OUTPUT_DIR})
   target_link_libraries(${target} PRIVATE mla_backend_common)
   target_link_options(${target} PRIVATE
-    "LINKER:--version-script=${CMAKE_SOURCE_DIR}/cmake/plugin.map"
+    "LINKER:--version-script=${CMAKE_CURRENT_FUNCTION_LIST_DIR}/plugin.map"
     "LINKER:--no-undefined")
   if(NOT P_NO_INSTALL)
     install(TARGETS ${target} LIBRARY DESTINATION ${MLA_PLUGIN_INSTALL_DIR})
@@ -27,6 +27,6 @@ function(mla_add_plugin target)
     # The exported-symbol check: exactly one dynamic symbol, mla_get_api.
     add_test(NAME ${target}_exports
       COMMAND ${CMAKE_COMMAND} -DPLUGIN=$<TARGET_FILE:${target}>
-              -P ${CMAKE_SOURCE_DIR}/cmake/check_exports.cmake)
+              -P ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/check_exports.cmake)
   endif()
 endfunction()
