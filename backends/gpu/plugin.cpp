@@ -92,7 +92,7 @@ class device_scope {
     if (previous_ != ordinal) status_ = cudaSetDevice(ordinal);
   }
   ~device_scope() {
-    if (previous_ >= 0 && status_ == cudaSuccess) cudaSetDevice(previous_);
+    if (previous_ >= 0 && status_ == cudaSuccess) (void)cudaSetDevice(previous_);
   }
   cudaError_t status() const { return status_; }
 
@@ -180,7 +180,7 @@ mla_status gpu_probe(mla_probe_result* r) {
     if (e != cudaSuccess || count == 0) {
       std::snprintf(r->reason, sizeof r->reason, "no %s device (%s)", MLA_GPU_VENDOR,
                     e != cudaSuccess ? cudaGetErrorName(e) : "0 devices");
-      cudaGetLastError();  // do not leave the sticky-free error for the host
+      (void)cudaGetLastError();  // do not leave the sticky-free error for the host
       return MLA_OK;
     }
     cudaDeviceProp prop;

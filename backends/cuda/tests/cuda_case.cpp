@@ -100,7 +100,7 @@ void skip_without_device() {
   mla_probe_result r{};
   r.struct_size = sizeof r;
   if (plugin() == nullptr || plugin()->probe(&r) != MLA_OK || !r.usable) {
-    std::printf("SKIPPED: no CUDA device (%s)\n", plugin() ? r.reason : "plugin not loadable");
+    std::printf("SKIPPED: %s\n", plugin() ? r.reason : "cuda plugin not loadable");
     std::exit(77);
   }
 }
