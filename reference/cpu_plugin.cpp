@@ -9,6 +9,7 @@
 
 #include <common/plugin_error.hpp>
 #include <common/validate.hpp>
+#include <common/caps.hpp>
 
 #include <climits>
 #include <cstdio>
@@ -84,24 +85,10 @@ mla_status get_caps(mla_context* ctx, mla_caps* caps) {
   return mla::guarded("get_caps", [&] {
     mla_status s = check_context(ctx, "get_caps");
     if (s != MLA_OK) return s;
-    if (caps == nullptr) return mla::fail(MLA_ERR_INVALID_ARGUMENT, "get_caps: caps is NULL");
-    if (caps->struct_size < sizeof(mla_caps))
-      return mla::fail(MLA_ERR_VERSION, "get_caps: caps.struct_size = %zu: must be >= %zu", caps->struct_size,
-                       sizeof(mla_caps));
-    const mla::backend_limits lim = cpu_limits();
-    caps->ops = MLA_OP_BIT(MLA_OP_ABSORBED) | MLA_OP_BIT(MLA_OP_MERGE);
-    caps->q_dtypes = lim.q_dtypes;
-    caps->cache_dtypes = lim.cache_dtypes;
-    caps->out_dtypes = lim.out_dtypes;
-    caps->max_heads = lim.max_heads;
-    caps->max_latent_dim = lim.max_latent_dim;
-    caps->max_rope_dim = lim.max_rope_dim;
-    caps->latent_dim_multiple = lim.latent_dim_multiple;
-    caps->max_page_size = lim.max_page_size;
-    caps->reserved0 = 0;
-    std::snprintf(caps->device_name, sizeof caps->device_name, "CPU: %s, %d threads, %s", cpu_model_name().c_str(),
-                  ctx->threads, ctx->kernel.isa);
-    return MLA_OK;
+    char name[sizeof caps->device_name];
+    std::snprintf(name, sizeof name, "CPU: %s, %d threads, %s", cpu_model_name().c_str(), ctx->threads,
+                  ctx->kernel.isa);
+    return mla::fill_caps(cpu_limits(), name, caps);
   });
 }
 

@@ -12,6 +12,7 @@
 #include "kernels.hpp"
 #include "common/plugin_error.hpp"
 #include "common/validate.hpp"
+#include "common/caps.hpp"
 
 namespace {
 
@@ -240,23 +241,7 @@ mla_status gpu_context_destroy(mla_context* ctx) {
 mla_status gpu_get_caps(mla_context* ctx, mla_caps* caps) {
   return mla::guarded("get_caps", [&] {
     if (mla_status st = check_context(ctx); st != MLA_OK) return st;
-    if (caps == nullptr) return mla::fail(MLA_ERR_INVALID_ARGUMENT, "get_caps: caps is NULL");
-    if (caps->struct_size < sizeof(mla_caps))
-      return mla::fail(MLA_ERR_VERSION, "get_caps: caps.struct_size = %zu: must be >= %zu", caps->struct_size,
-                       sizeof(mla_caps));
-    const mla::backend_limits l = limits();
-    caps->ops = MLA_OP_BIT(MLA_OP_ABSORBED) | MLA_OP_BIT(MLA_OP_MERGE);
-    caps->q_dtypes = l.q_dtypes;
-    caps->cache_dtypes = l.cache_dtypes;
-    caps->out_dtypes = l.out_dtypes;
-    caps->max_heads = l.max_heads;
-    caps->max_latent_dim = l.max_latent_dim;
-    caps->max_rope_dim = l.max_rope_dim;
-    caps->latent_dim_multiple = l.latent_dim_multiple;
-    caps->max_page_size = l.max_page_size;
-    caps->reserved0 = 0;
-    std::snprintf(caps->device_name, sizeof caps->device_name, "%s", ctx->dev.name);
-    return MLA_OK;
+    return mla::fill_caps(limits(), ctx->dev.name, caps);
   });
 }
 
