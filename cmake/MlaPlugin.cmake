@@ -26,7 +26,7 @@ function(mla_add_plugin target)
   if(MLA_BUILD_TESTS)
     # The exported-symbol check: exactly one dynamic symbol, mla_get_api.
     add_test(NAME ${target}_exports
-      COMMAND ${CMAKE_COMMAND} -DPLUGIN=$<TARGET_FILE:${target}>
+      COMMAND ${CMAKE_COMMAND} -DLIBRARY=$<TARGET_FILE:${target}>
               -P ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/check_exports.cmake)
   endif()
 endfunction()
