@@ -194,12 +194,12 @@ struct consumer {
     float* red_max = reinterpret_cast<float*>(smem + smem_layout::red_max);
     float* red_sum = reinterpret_cast<float*>(smem + smem_layout::red_sum);
     char* sp = smem + smem_layout::p;
-    const uint32_t q_addr = smem_addr(smem + smem_layout::q);
-    const uint32_t p_addr = smem_addr(sp);
+    const uint64_t q_desc = sw128_desc(smem_addr(smem + smem_layout::q), 16, 1024);
+    const uint64_t p_desc = sw128_desc(smem_addr(sp), 16, 1024);
 
     named_barrier_sync(kConsumerBarrier, kConsumers);  // the last piece is done with Q, red_*, piece_bad
     if (threadIdx.x == 0) *piece_bad = 0;
-    load_q(p, s, r0, rows, q_addr);
+    load_q(p, s, r0, rows, smem_addr(smem + smem_layout::q));
     ptx::fence_proxy_async(ptx::space_shared);  // Q (generic writes) -> wgmma (async proxy)
     named_barrier_sync(kConsumerBarrier, kConsumers);
 
@@ -232,13 +232,14 @@ struct consumer {
 
       // ---- 1. S = Q K^T over this warpgroup's 32 keys
       float sc[16];
+      const uint64_t k_desc = sw128_desc(kv_addr + (uint32_t)(32 * wg) * 128, 16, 1024);
       wgmma_fence();
 #pragma unroll
       for (int k = 0; k < kBlocks * 4; ++k) {
-        const uint32_t block = (uint32_t)(k / 4) * kBlockBytes + (uint32_t)(k % 4) * 32;
-        const uint64_t a = sw128_desc(q_addr + block, 16, 1024);
-        const uint64_t bdesc = sw128_desc(kv_addr + block + (uint32_t)(32 * wg) * 128, 16, 1024);
-        wgmma_n32_k_major<T>(sc, a, bdesc, k > 0);
+        const uint32_t at = (uint32_t)(k / 4) * kBlockBytes + (uint32_t)(k % 4) * 32;
+        const uint64_t a = desc_advance(q_desc, at), b = desc_advance(k_desc, at);
+        if (k == 0) wgmma_n32_ss_first<T>(sc, a, b);
+        else wgmma_n32_ss<T>(sc, a, b);
       }
       wgmma_commit();
       wgmma_wait<0>();
@@ -277,21 +278,20 @@ struct consumer {
         const int key = 32 * wg + 8 * (e / 4) + 2 * tq;
         *reinterpret_cast<uint32_t*>(sp + sw128_offset(row_of[h], key)) = pack2<T>(p0, p1);
       }
+      if (__any_sync(0xffffffffu, alpha[0] != 1.0f || alpha[1] != 1.0f)) {  // most tiles keep the maxima
 #pragma unroll
-      for (int e = 0; e < 128; ++e) o[e] *= alpha[(e / 2) % 2];
+        for (int e = 0; e < 128; ++e) o[e] *= alpha[(e / 2) % 2];
+      }
       ptx::fence_proxy_async(ptx::space_shared);  // P (generic writes) -> wgmma
       named_barrier_sync(kConsumerBarrier, kConsumers);
 
       // ---- 3. O += P V over this warpgroup's 256 output dims
-      wgmma_fence();
       fence_accumulators(o);
+      wgmma_fence();
+      const uint64_t v_desc = sw128_desc(kv_addr + (uint32_t)(4 * wg) * kBlockBytes, kBlockBytes, 1024);
 #pragma unroll
-      for (int k = 0; k < kKeys / 16; ++k) {
-        const uint64_t a = sw128_desc(p_addr + (uint32_t)k * 32, 16, 1024);
-        const uint64_t bdesc = sw128_desc(kv_addr + (uint32_t)(4 * wg) * kBlockBytes + (uint32_t)k * 16 * 128,
-                                          kBlockBytes, 1024);
-        wgmma_n256_n_major<T>(o, a, bdesc, 1);
-      }
+      for (int k = 0; k < kKeys / 16; ++k)
+        wgmma_n256_ss<T>(o, desc_advance(p_desc, (uint32_t)k * 32), desc_advance(v_desc, (uint32_t)k * 16 * 128));
       wgmma_commit();
       wgmma_wait<0>();
       fence_accumulators(o);

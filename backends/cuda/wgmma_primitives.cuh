@@ -30,6 +30,9 @@ __device__ __forceinline__ uint64_t sw128_desc(uint32_t smem_addr, uint32_t lead
   return (uint64_t)((smem_addr & 0x3FFFF) >> 4) | ((uint64_t)(leading_bytes >> 4) << 16) |
          ((uint64_t)(stride_bytes >> 4) << 32) | (1ull << 62);
 }
+// The same descriptor `bytes` further on (16-B multiple; shared memory is
+// small enough that the 14-bit address field never carries).
+__device__ __forceinline__ uint64_t desc_advance(uint64_t desc, uint32_t bytes) { return desc + (bytes >> 4); }
 
 __device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
@@ -45,8 +48,8 @@ __device__ __forceinline__ void fence_accumulators(float (&d)[N]) {
   for (int i = 0; i < N; ++i) asm volatile("" : "+f"(d[i])::"memory");
 }
 
-// bar.sync on a named barrier for the `threads` consumer threads only (the
-// producer warp never joins it).
+// bar.sync on a named barrier for `threads` threads only (the producer
+// warpgroup never joins the consumers' barriers).
 __device__ __forceinline__ void named_barrier_sync(int id, int threads) {
   asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
 }
@@ -58,6 +61,9 @@ __device__ __forceinline__ void named_barrier_sync(int id, int threads) {
 #define MLA_WGMMA_D16_OUT \
   "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), \
   "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15])
+#define MLA_WGMMA_D16_DEF \
+  "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3]), "=f"(d[4]), "=f"(d[5]), "=f"(d[6]), "=f"(d[7]), \
+  "=f"(d[8]), "=f"(d[9]), "=f"(d[10]), "=f"(d[11]), "=f"(d[12]), "=f"(d[13]), "=f"(d[14]), "=f"(d[15])
 #define MLA_WGMMA_D128 \
   "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, " \
   "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, " \
@@ -85,49 +91,44 @@ __device__ __forceinline__ void named_barrier_sync(int id, int threads) {
   "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]), \
   "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
 
-// D[64 x 32] (+)= A[64 x 16] B[16 x 32]: A and B K-major in shared memory.
-#define MLA_WGMMA_N32_K_MAJOR(TYPE)                                                   \
-  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %18, 0;\n"                          \
-               "wgmma.mma_async.sync.aligned.m64n32k16.f32." TYPE "." TYPE " {" MLA_WGMMA_D16 \
-               "}, %16, %17, p, 1, 1, 0, 0;\n}\n"                                    \
-               : MLA_WGMMA_D16_OUT                                                   \
-               : "l"(a), "l"(b), "r"(accumulate))
-// D[64 x 256] (+)= A[64 x 16] B[16 x 256]: A K-major, B N-major (transposed).
-#define MLA_WGMMA_N256_N_MAJOR(TYPE)                                                  \
-  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %130, 0;\n"                        \
-               "wgmma.mma_async.sync.aligned.m64n256k16.f32." TYPE "." TYPE " {" MLA_WGMMA_D128 \
-               "}, %128, %129, p, 1, 1, 0, 1;\n}\n"                                  \
-               : MLA_WGMMA_D128_OUT                                                  \
-               : "l"(a), "l"(b), "r"(accumulate))
+// D[64 x 32] = A[64 x 16] B[16 x 32] (first k step: D's old values are not
+// read, so they are not live before it) and D += A B; A and B K-major.
+#define MLA_WGMMA_N32_SS_FIRST(TYPE)                                                   \
+  asm volatile("wgmma.mma_async.sync.aligned.m64n32k16.f32." TYPE "." TYPE " {" MLA_WGMMA_D16 \
+               "}, %16, %17, 0, 1, 1, 0, 0;\n"                                         \
+               : MLA_WGMMA_D16_DEF                                                      \
+               : "l"(a), "l"(b))
+#define MLA_WGMMA_N32_SS(TYPE)                                                         \
+  asm volatile("wgmma.mma_async.sync.aligned.m64n32k16.f32." TYPE "." TYPE " {" MLA_WGMMA_D16 \
+               "}, %16, %17, 1, 1, 1, 0, 0;\n"                                         \
+               : MLA_WGMMA_D16_OUT                                                      \
+               : "l"(a), "l"(b))
+// D[64 x 256] += A[64 x 16] B[16 x 256]: A K-major, B N-major (transposed).
+#define MLA_WGMMA_N256_SS(TYPE)                                                        \
+  asm volatile("wgmma.mma_async.sync.aligned.m64n256k16.f32." TYPE "." TYPE " {" MLA_WGMMA_D128 \
+               "}, %128, %129, 1, 1, 1, 0, 1;\n"                                       \
+               : MLA_WGMMA_D128_OUT                                                     \
+               : "l"(a), "l"(b))
 
-template <class T>
-__device__ __forceinline__ void wgmma_n32_k_major(float (&d)[16], uint64_t a, uint64_t b, int accumulate);
-template <>
-__device__ __forceinline__ void wgmma_n32_k_major<__nv_bfloat16>(float (&d)[16], uint64_t a, uint64_t b,
-                                                                 int accumulate) {
-  MLA_WGMMA_N32_K_MAJOR("bf16");
-}
-template <>
-__device__ __forceinline__ void wgmma_n32_k_major<__half>(float (&d)[16], uint64_t a, uint64_t b, int accumulate) {
-  MLA_WGMMA_N32_K_MAJOR("f16");
-}
+#define MLA_WGMMA_BOTH_TYPES(NAME, PARAMS, MACRO)                                \
+  template <class T>                                                             \
+  __device__ __forceinline__ void NAME PARAMS;                                  \
+  template <>                                                                    \
+  __device__ __forceinline__ void NAME<__nv_bfloat16> PARAMS { MACRO("bf16"); } \
+  template <>                                                                    \
+  __device__ __forceinline__ void NAME<__half> PARAMS { MACRO("f16"); }
 
-template <class T>
-__device__ __forceinline__ void wgmma_n256_n_major(float (&d)[128], uint64_t a, uint64_t b, int accumulate);
-template <>
-__device__ __forceinline__ void wgmma_n256_n_major<__nv_bfloat16>(float (&d)[128], uint64_t a, uint64_t b,
-                                                                  int accumulate) {
-  MLA_WGMMA_N256_N_MAJOR("bf16");
-}
-template <>
-__device__ __forceinline__ void wgmma_n256_n_major<__half>(float (&d)[128], uint64_t a, uint64_t b, int accumulate) {
-  MLA_WGMMA_N256_N_MAJOR("f16");
-}
+MLA_WGMMA_BOTH_TYPES(wgmma_n32_ss_first, (float (&d)[16], uint64_t a, uint64_t b), MLA_WGMMA_N32_SS_FIRST)
+MLA_WGMMA_BOTH_TYPES(wgmma_n32_ss, (float (&d)[16], uint64_t a, uint64_t b), MLA_WGMMA_N32_SS)
+MLA_WGMMA_BOTH_TYPES(wgmma_n256_ss, (float (&d)[128], uint64_t a, uint64_t b), MLA_WGMMA_N256_SS)
 
-#undef MLA_WGMMA_N32_K_MAJOR
-#undef MLA_WGMMA_N256_N_MAJOR
+#undef MLA_WGMMA_BOTH_TYPES
+#undef MLA_WGMMA_N32_SS_FIRST
+#undef MLA_WGMMA_N32_SS
+#undef MLA_WGMMA_N256_SS
 #undef MLA_WGMMA_D16
 #undef MLA_WGMMA_D16_OUT
+#undef MLA_WGMMA_D16_DEF
 #undef MLA_WGMMA_D128
 #undef MLA_WGMMA_D128_OUT
 
