@@ -92,39 +92,53 @@ __device__ __forceinline__ void wait_parity(uint64_t* bar, uint32_t parity) {
 
 // ---- producer -------------------------------------------------------------
 
-// Issues the TMA copies of KV tile `tile` of sequence b into stage `stage`
-// and arms its "full" barrier with their byte count.  The tensor map views
-// the cache as [num_pages][page_size][row elements]; a box is 64 columns x
-// min(page_size, 64) rows of one page.  Pages holding no key of the sequence
-// are not read (the consumers zero those rows).  A page index out of range
-// (the table changed after the plan checked it) reads page 0 and is flagged
-// in stage_bad, written before the barrier's release so that the consumers
-// see it once the stage is full.
-__device__ void load_kv_tile(const CUtensorMap* map, const absorbed_params& p, int b, int s_k, int tile,
-                             char* smem, int stage) {
-  constexpr int kMaxChunks = kKeys / 8;  // page_size >= 8
-  const int t0 = tile * kKeys;
-  const int box_rows = min(p.page_size, kKeys);
-  const int chunks = min(kKeys / box_rows, (s_k - t0 + box_rows - 1) / box_rows);
-  int32_t pages[kMaxChunks];
-  int bad = 0;
-  for (int c = 0; c < chunks; ++c) {
-    const int32_t page = p.block_table[(int64_t)b * p.block_table_stride + (t0 + c * box_rows) / p.page_size];
+// The pages of one KV tile: a box is 64 columns x box_rows rows of one page
+// (box_rows = min(page_size, 64)); pages holding no key of the sequence are
+// not read (the consumers zero those rows).  A page index out of range (the
+// table changed after the plan checked it) reads page 0 and sets bad.
+struct tile_pages {
+  static constexpr int kMaxChunks = kKeys / 8;  // page_size >= 8
+  int32_t page[kMaxChunks];
+  int chunks, box_rows, t0, bad;
+};
+
+__device__ tile_pages look_up_pages(const absorbed_params& p, int b, int s_k, int tile) {
+  tile_pages t;
+  t.t0 = tile * kKeys;
+  t.box_rows = min(p.page_size, kKeys);
+  t.chunks = min(kKeys / t.box_rows, (s_k - t.t0 + t.box_rows - 1) / t.box_rows);
+  t.bad = 0;
+#pragma unroll
+  for (int c = 0; c < tile_pages::kMaxChunks; ++c) {
+    if (c >= t.chunks) break;
+    const int32_t page = p.block_table[(int64_t)b * p.block_table_stride + (t.t0 + c * t.box_rows) / p.page_size];
     const bool ok = page >= 0 && page < p.num_pages;
-    bad |= !ok;
-    pages[c] = ok ? page : 0;
+    t.bad |= !ok;
+    t.page[c] = ok ? page : 0;
   }
+  return t;
+}
+
+// Issues the TMA copies of a tile into stage `stage` and arms its "full"
+// barrier with their byte count.  The tensor map views the cache as
+// [num_pages][page_size][row elements].  stage_bad is written before the
+// barrier's release, so the consumers see it once the stage is full.
+__device__ void load_kv_tile(const CUtensorMap* map, const absorbed_params& p, const tile_pages& t, char* smem,
+                             int stage) {
   uint64_t* full = reinterpret_cast<uint64_t*>(smem + smem_layout::full) + stage;
-  reinterpret_cast<int*>(smem + smem_layout::stage_bad)[stage] = bad;
+  reinterpret_cast<int*>(smem + smem_layout::stage_bad)[stage] = t.bad;
   ptx::mbarrier_arrive_expect_tx(ptx::sem_release, ptx::scope_cta, ptx::space_shared, full,
-                                 (uint32_t)(chunks * box_rows) * kRowBytes);
+                                 (uint32_t)(t.chunks * t.box_rows) * kRowBytes);
   char* dst = smem + smem_layout::kv + stage * kTileBytes;
-  for (int c = 0; c < chunks; ++c) {
-    const int in_page = (t0 + c * box_rows) % p.page_size;
+#pragma unroll
+  for (int c = 0; c < tile_pages::kMaxChunks; ++c) {
+    if (c >= t.chunks) break;
+    const int in_page = (t.t0 + c * t.box_rows) % p.page_size;
+#pragma unroll
     for (int j = 0; j < kBlocks; ++j) {
       const int col = j < kBlocks - 1 ? p.latent_offset + 64 * j : p.rope_offset;
-      const int32_t coords[3] = {col, in_page, pages[c]};
-      ptx::cp_async_bulk_tensor(ptx::space_cluster, ptx::space_global, dst + j * kBlockBytes + c * box_rows * 128,
+      const int32_t coords[3] = {col, in_page, t.page[c]};
+      ptx::cp_async_bulk_tensor(ptx::space_cluster, ptx::space_global, dst + j * kBlockBytes + c * t.box_rows * 128,
                                 map, coords, full);
     }
   }
@@ -142,9 +156,12 @@ __device__ void produce(const CUtensorMap* map, const absorbed_params& p, char* 
     const tile_range r = piece_tiles(p, s, blockIdx.x, tile_begin, tile_end);
     if (!leader) return;
     for (int i = 0; i < r.count; ++i, ++it) {
+      // The block-table reads go out before the wait for a free stage, so
+      // their latency hides behind it.
+      const tile_pages t = look_up_pages(p, b, s.s_k, r.first + i);
       const int stage = it % kStages;
       wait_parity(&empty[stage], ((it / kStages) & 1) ^ 1);  // first pass: free
-      load_kv_tile(map, p, b, s.s_k, r.first + i, smem, stage);
+      load_kv_tile(map, p, t, smem, stage);
     }
   });
 }

@@ -83,7 +83,7 @@ __device__ __forceinline__ row_sink make_row_sink(const absorbed_params& p, cons
   k.lse = p.lse ? p.lse + query * p.lse_stride[0] + (int64_t)head * p.lse_stride[1] : nullptr;
   if (slot >= 0) {
     const int64_t row = ((int64_t)slot * p.m_blocks + m) * p.tile.rows + (r - m * p.tile.rows);
-    k.partial = p.plan.partial_out + row * p.latent_dim;
+    k.partial = p.plan.partial_out + row * partial_row_stride(p.latent_dim);
     k.partial_lse = p.plan.partial_lse + row;
   } else {
     k.partial = nullptr;

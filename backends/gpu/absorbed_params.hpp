@@ -45,7 +45,7 @@ struct plan_view {
   seq_plan* seqs;       // [batch]
   part_plan* parts;     // [num_parts]
   float* partial_lse;   // [num_slots][m_blocks][rows], natural log
-  float* partial_out;   // [num_slots][m_blocks][rows][latent_dim], normalized
+  float* partial_out;   // [num_slots][m_blocks][rows][partial_row_stride(latent_dim)], normalized
   int num_slots;
 };
 
@@ -99,6 +99,11 @@ struct workspace_layout {
 
 inline size_t align_up_256(size_t n) { return (n + 255) & ~(size_t)255; }
 
+// Floats between partial rows: latent_dim rounded up to 4, so that the
+// combine kernel reads whole 16-byte vectors (constexpr: usable in device
+// code too).
+constexpr int64_t partial_row_stride(int latent_dim) { return (latent_dim + 3) & ~3; }
+
 // A CTA's run of work touches at most two split sequences (its first and its
 // last), so 2 * num_parts partial slots always suffice: the workspace grows
 // with the GPU (parts x tile), not with the context length.
@@ -116,7 +121,7 @@ inline workspace_layout layout_workspace(int batch, int num_parts, int m_blocks,
   w.partial_lse = at;
   at += align_up_256(slot_rows * sizeof(float));
   w.partial_out = at;
-  at += align_up_256(slot_rows * (size_t)latent_dim * sizeof(float));
+  at += align_up_256(slot_rows * (size_t)partial_row_stride(latent_dim) * sizeof(float));
   w.total = at;
   return w;
 }

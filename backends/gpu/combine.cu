@@ -5,6 +5,10 @@
 // sequence was not split.  One warp per row reduces the LSE over pieces;
 // the weights exp(lse_k - lse) go through shared memory, kChunk pieces at a
 // time, so the shared memory stays fixed whatever the number of pieces.
+// The weighted sum is latency-bound (one long sequence may come in 100+
+// pieces): a thread owns 4 consecutive dims (one 16-byte load per piece and
+// row) of only the rows that exist, and kUnroll pieces' loads are issued
+// before their sums.
 #include <math.h>
 
 #include "absorbed_common.cuh"
@@ -15,11 +19,14 @@ namespace {
 
 constexpr int kThreads = 256;
 constexpr int kMaxTileRows = 64;
-constexpr int kDims = 32;   // output dims per CTA (more CTAs for few sequences)
-constexpr int kChunk = 32;  // pieces per weight chunk
-constexpr int kRowStep = kThreads / kDims;           // rows between a thread's outputs
-constexpr int kPerThread = kMaxTileRows / kRowStep;  // outputs per thread
-static_assert(kThreads % kDims == 0 && kMaxTileRows % kRowStep == 0, "whole rows");
+constexpr int kVec = 4;                              // dims per thread (one float4)
+constexpr int kDims = 32;                            // output dims per CTA (more CTAs for few sequences)
+constexpr int kChunk = 32;                           // pieces per weight chunk
+constexpr int kUnroll = 8;                           // pieces whose loads are in flight together
+constexpr int kRowStep = kThreads / (kDims / kVec);  // rows between a thread's outputs
+constexpr int kPerThread = kMaxTileRows / kRowStep;  // row outputs per thread
+static_assert(kThreads % (kDims / kVec) == 0 && kMaxTileRows % kRowStep == 0, "whole rows");
+static_assert(kChunk % kUnroll == 0, "whole unrolled steps");
 
 __device__ __forceinline__ float warp_max_keep_nan(float v) {
 #pragma unroll
@@ -65,14 +72,17 @@ __global__ void __launch_bounds__(kThreads) combine_kernel(absorbed_params kerne
         if (blockIdx.z == 0) make_row_sink(p, s, m, r0 + rt, -1).store_lse(lse);
       }
     }
-    // Each thread owns dim d of rows rt0, rt0 + kRowStep, ... across all
-    // piece chunks; part0 is its element of row rt0 of piece 0.
-    const int d = d0 + threadIdx.x % kDims, rt0 = threadIdx.x / kDims;
-    const int64_t piece_step = slot_stride * p.latent_dim;
-    const float* part0 = p.plan.partial_out + (first + rt0) * p.latent_dim + d;
-    float acc[kPerThread];
+    // Each thread owns dims [d, d + 4) of rows rt0, rt0 + kRowStep, ...
+    // (those below tile_rows) across all piece chunks; part0 is its element
+    // of row rt0 of piece 0 (rows are padded to 4 floats).
+    const int d = d0 + (threadIdx.x % (kDims / kVec)) * kVec, rt0 = threadIdx.x / (kDims / kVec);
+    const int rows_here = rt0 < tile_rows ? (tile_rows - rt0 + kRowStep - 1) / kRowStep : 0;
+    const int64_t row_step = partial_row_stride(p.latent_dim);
+    const int64_t piece_step = slot_stride * row_step;
+    const float* part0 = p.plan.partial_out + (first + rt0) * row_step + d;
+    float4 acc[kPerThread];
 #pragma unroll
-    for (int i = 0; i < kPerThread; ++i) acc[i] = 0.0f;
+    for (int i = 0; i < kPerThread; ++i) acc[i] = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
     for (int k0 = 0; k0 < s.pieces; k0 += kChunk) {
       __syncthreads();  // row_lse ready; the previous weight chunk is consumed
       for (int e = threadIdx.x; e < tile_rows * kChunk; e += blockDim.x) {
@@ -82,24 +92,40 @@ __global__ void __launch_bounds__(kThreads) combine_kernel(absorbed_params kerne
       }
       __syncthreads();
       if (d >= p.latent_dim) continue;
+      // Pieces past s.pieces have weight 0 and read piece k0 instead (in
+      // bounds), so every unrolled step is whole.
       const int kn = min(kChunk, s.pieces - k0);
-      // Every piece's partial row was written (0 for a piece with no visible
-      // key), so a zero weight can multiply it, and a row past tile_rows can
-      // read the last row instead (its sum is never stored): no branch, and
-      // a piece's loads for all of the thread's rows are in flight together.
-      for (int k = 0; k < kn; ++k) {
-        const float* piece = part0 + (int64_t)(k0 + k) * piece_step;
+      for (int k = 0; k < kn; k += kUnroll) {
+        float4 v[kUnroll][kPerThread];
 #pragma unroll
-        for (int i = 0; i < kPerThread; ++i) {
-          const int rt = min(rt0 + i * kRowStep, tile_rows - 1);
-          acc[i] += weight[rt][k] * piece[(rt - rt0) * p.latent_dim];
+        for (int u = 0; u < kUnroll; ++u) {
+          const float* piece = part0 + (int64_t)(k0 + (k + u < kn ? k + u : 0)) * piece_step;
+#pragma unroll
+          for (int i = 0; i < kPerThread; ++i)
+            if (i < rows_here) v[u][i] = *reinterpret_cast<const float4*>(piece + (int64_t)i * kRowStep * row_step);
+        }
+#pragma unroll
+        for (int u = 0; u < kUnroll; ++u) {
+#pragma unroll
+          for (int i = 0; i < kPerThread; ++i) {
+            if (i >= rows_here) continue;
+            const float w = k + u < kn ? weight[rt0 + i * kRowStep][k + u] : 0.0f;
+            acc[i].x += w * v[u][i].x;
+            acc[i].y += w * v[u][i].y;
+            acc[i].z += w * v[u][i].z;
+            acc[i].w += w * v[u][i].w;
+          }
         }
       }
     }
 #pragma unroll
     for (int i = 0; i < kPerThread; ++i) {
-      const int rt = rt0 + i * kRowStep;
-      if (rt < tile_rows && d < p.latent_dim) make_row_sink(p, s, m, r0 + rt, -1).store(d, acc[i]);
+      if (i >= rows_here || d >= p.latent_dim) continue;
+      const row_sink sink = make_row_sink(p, s, m, r0 + rt0 + i * kRowStep, -1);
+      const float sums[kVec] = {acc[i].x, acc[i].y, acc[i].z, acc[i].w};
+#pragma unroll
+      for (int j = 0; j < kVec; ++j)
+        if (d + j < p.latent_dim) sink.store(d + j, sums[j]);
     }
   }
 }
