@@ -3,8 +3,9 @@
 //
 // A CTA owns a tile of 64 (query, head) rows of one sequence and streams the
 // sequence's 64-key KV tiles through a 2-stage shared-memory ring:
-//   - producer warpgroup (warps 8-11): one lane walks the same pieces of the split plan
-//     as the consumers, gathers each KV tile through the block table with
+//   - producer warpgroup (warps 8-11; setmaxnreg hands its registers to the
+//     consumers): one lane walks the same pieces of the split plan as the
+//     consumers, gathers each KV tile through the block table with
 //     cp.async.bulk.tensor (TMA, 128-B swizzle) and signals a "full" mbarrier;
 //   - two consumer warpgroups (warps 0-7) per KV tile:
 //       1. S = Q K^T: warpgroup w computes the 64 rows x keys [32w, 32w + 32)

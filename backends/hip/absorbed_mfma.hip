@@ -298,7 +298,8 @@ __device__ __forceinline__ void attend_tile(const absorbed_params& p, const seq_
     const int r = r0 + sm_row;
     const int heads = reread().heads;
     if (slot >= 0) {
-      sm.out_base[sm_row] = (((int64_t)slot * reread().m_blocks + m) * kRows + sm_row) * kLatent;
+      sm.out_base[sm_row] =
+          (((int64_t)slot * reread().m_blocks + m) * kRows + sm_row) * mla_gpu::partial_row_stride(kLatent);
     } else if (r < rows) {
       sm.out_base[sm_row] =
           (s.q_begin + r / heads) * reread().out_stride[0] + (int64_t)(r % heads) * reread().out_stride[1];
