@@ -429,8 +429,6 @@ bool kernel_built_for_sm90a() {
 
 }  // namespace
 
-size_t wgmma_smem_bytes() { return kSmemBytes; }
-
 bool wgmma_eligible(const mla_gpu::absorbed_params& p) {
   const int ps = p.page_size;
   const bool pages_ok = ps >= 64 ? ps % 64 == 0 : (ps >= 8 && 64 % ps == 0);

@@ -7,9 +7,6 @@
 
 namespace mla_cuda {
 
-// Dynamic shared memory the kernel needs (one CTA per SM).
-size_t wgmma_smem_bytes();
-
 // True when the kernel was built (sm_90a in the image) and takes p's tile
 // shape, page size and cache strides; the caller checked the device
 // (compute capability 9.0), dtypes, dims and q's layout.
