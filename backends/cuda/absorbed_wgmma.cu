@@ -41,16 +41,9 @@ constexpr int kLatent = 512;
 constexpr int kBlocks = 9;        // 64-column blocks of a 576-wide row (8 latent + rope)
 constexpr int kConsumers = 256;   // warpgroups 0 and 1
 constexpr int kThreads = kConsumers + 128;  // + the producer warpgroup (one warp issues)
-// Registers per thread after setmaxnreg: the producer gives most of its
-// share to the consumers (O is 128 f32 per thread); 128 x 40 + 256 x 232
-// fits the 64 K registers of an SM.
-constexpr int kProducerRegisters = 40;
-constexpr int kConsumerRegisters = 232;
-constexpr int kConsumerBarrier = 1;  // named barrier id (0 is __syncthreads)
 
 constexpr uint32_t kBlockBytes = 64 * 128;  // one 64-column block of 64 rows
 constexpr uint32_t kTileBytes = kBlocks * kBlockBytes;
-constexpr uint32_t kRowBytes = kBlocks * 128;  // one cache row as TMA delivers it
 
 struct smem_layout {
   static constexpr uint32_t q = 0;
@@ -70,6 +63,14 @@ constexpr size_t kSmemBytes = smem_layout::bytes + 1024;
 // The device code below uses sm_90a instructions; other passes see only
 // the (empty) kernel.
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+
+// Registers per thread after setmaxnreg: the producer gives most of its
+// share to the consumers (O is 128 f32 per thread); 128 x 40 + 256 x 232
+// fits the 64 K registers of an SM.
+constexpr int kProducerRegisters = 40;
+constexpr int kConsumerRegisters = 232;
+constexpr int kConsumerBarrier = 1;            // named barrier id (0 is __syncthreads)
+constexpr uint32_t kRowBytes = kBlocks * 128;  // one cache row as TMA delivers it
 
 // Tiles [first, first + count) of a piece that row tile m must visit: the
 // producer and the consumers derive the same range from the same inputs.
