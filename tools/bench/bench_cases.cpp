@@ -42,6 +42,25 @@ const bench_case* find_case(const std::string& name) {
   return nullptr;
 }
 
+bool parse_shape_name(const std::string& name, bench_case& out) {
+  const char tags[4] = {'B', 'Q', 'K', 'H'};
+  const long limits[4] = {65536, 65536, 1L << 24, 65536};
+  long value[4] = {0, 0, 0, 0};
+  size_t at = 0;
+  for (int f = 0; f < 4; ++f) {
+    if (f > 0 && (at >= name.size() || name[at++] != 'x')) return false;
+    if (at >= name.size() || name[at++] != tags[f]) return false;
+    const size_t digits_at = at;
+    while (at < name.size() && name[at] >= '0' && name[at] <= '9' && at - digits_at < 9)
+      value[f] = value[f] * 10 + (name[at++] - '0');
+    if (at == digits_at || value[f] < 1 || value[f] > limits[f]) return false;
+  }
+  if (at != name.size()) return false;
+  out = bench_case{name, bench_op::absorbed, (int)value[0], (int)value[1], (int)value[2], (int)value[3], false,
+                   "custom shape"};
+  return true;
+}
+
 std::vector<int> d10_seqlens(int batch) {
   mla_tools::splitmix64 g(0);
   std::vector<int> s(batch);

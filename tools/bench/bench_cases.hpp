@@ -27,6 +27,12 @@ struct bench_case {
 const std::vector<bench_case>& all_cases();
 const bench_case* find_case(const std::string& name);  // nullptr if unknown
 
+// A shape outside the catalogue, named "B<batch>xQ<s_q>xK<s_k>xH<heads>"
+// (e.g. B16xQ1xK32768xH16: op A, page 64, causal like the D cases).  False,
+// leaving `out` alone, when the name is not of that form or a field is out
+// of range (batch, s_q, heads in [1, 65536]; s_k in [1, 1 << 24]).
+bool parse_shape_name(const std::string& name, bench_case& out);
+
 // D10's ragged s_k, the documented generator: splitmix64 seeded with 0, each
 // s_k = round(8192 + 4096 * z) clipped to [1, 32768], z a standard normal from
 // Box-Muller (cosine branch) of two consecutive uniforms (top 53 bits of a draw).

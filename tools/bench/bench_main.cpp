@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -39,6 +40,7 @@ void usage(FILE* f) {
                "  --backend NAME    plugin name, list or auto (default: $MLA_BACKEND, else auto)\n"
                "  --device N        GPU ordinal (default 0)\n"
                "  --cases LIST      comma-separated case names (default: C1-C5 on cpu, D1-D10,P1-P7 else)\n"
+               "                    or shapes B<batch>xQ<s_q>xK<s_k>xH<heads> (page 64, causal, like the D cases)\n"
                "  --list            print the cases and exit\n"
                "  --dtype T         bf16 | f16 | f32 for q, cache and out (default bf16)\n"
                "  --iters N         launches per timed repeat (default: enough for ~200 ms)\n"
@@ -103,11 +105,18 @@ int host_threads() {
 int run(const bench_options& o) {
   std::string error;
   std::vector<const bench_case*> cases;
+  std::deque<bench_case> custom;  // stable addresses for shapes named on the command line
   const bool names_given = !o.cases.empty();
   std::stringstream list(o.cases);
   for (std::string name; names_given && std::getline(list, name, ',');) {
     const bench_case* c = find_case(name);
-    if (!c) return std::fprintf(stderr, "mla-bench: unknown case '%s' (see --list)\n", name.c_str()), 2;
+    bench_case shape;
+    if (!c && parse_shape_name(name, shape)) c = &custom.emplace_back(shape);
+    if (!c)
+      return std::fprintf(stderr,
+                          "mla-bench: unknown case '%s' (see --list; or a shape such as B16xQ1xK32768xH16)\n",
+                          name.c_str()),
+             2;
     cases.push_back(c);
   }
 

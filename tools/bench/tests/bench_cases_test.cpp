@@ -24,6 +24,24 @@ TEST_CASE("the catalogue has every shape of shapes.md") {
   CHECK(find_case("C3")->op == bench_op::absorbed);
 }
 
+TEST_CASE("shapes named on the command line") {
+  bench_case c;
+  REQUIRE(parse_shape_name("B16xQ2xK32768xH128", c));
+  CHECK(c.batch == 16);
+  CHECK(c.s_q == 2);
+  CHECK(c.s_k == 32768);
+  CHECK(c.heads == 128);
+  CHECK(c.op == bench_op::absorbed);
+  CHECK(c.name == "B16xQ2xK32768xH128");
+  const bench_case before = c;
+  for (const char* bad : {"", "B16", "B16xQ2xK32768", "B16xQ2xK32768xH", "B0xQ1xK1xH1", "B1xQ1xK1xH1x",
+                          "b1xQ1xK1xH1", "B1xQ1xK16777217xH1", "B1xQ1xK1xH65537", "B1xQ1xK1xH-1", "B1yQ1xK1xH1",
+                          "B1234567890xQ1xK1xH1", "D5"}) {
+    CHECK_MESSAGE(!parse_shape_name(bad, c), bad);
+    CHECK(c.name == before.name);
+  }
+}
+
 TEST_CASE("D10 seqlens: deterministic, clipped, distributed as N(8192, 4096)") {
   const auto a = d10_seqlens(128), b = d10_seqlens(128);
   CHECK(a == b);
