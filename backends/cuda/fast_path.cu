@@ -48,15 +48,21 @@ bool wgmma_device(const device_info& dev) {
 
 }  // namespace
 
-tile_config fast_path_tile(const device_info& dev, int64_t rows_per_seq, int /*latent_dim*/, int /*rope_dim*/) {
+tile_config fast_path_tile(const device_info& dev, int64_t rows_per_seq, int batch, int /*latent_dim*/,
+                           int /*rope_dim*/) {
   tile_config t;
-  // Hopper with the wgmma kernel: always 64-row x 64-key tiles (wgmma M =
-  // 64).  mma.sync on Hopper (227 KB of shared memory): 16-row tiles (few
+  // Hopper with the wgmma kernel: 64-row x 64-key tiles (wgmma M = 64),
+  // except for few sequences of <= 16 rows (batch <= SMs / 8): each is split
+  // over many CTAs, the per-piece costs (Q load, partial rows, combine) of
+  // 64-row tiles dominate, and 16-row mma.sync tiles measured faster there
+  // (H = 16, s_q = 1: faster up to 16 sequences, slower from 32; NOTES.md
+  // v17).  mma.sync on Hopper (227 KB of shared memory): 16-row tiles (few
   // rows per sequence, memory-bound decode) or 64-row tiles, both with two
   // 64-key KV tiles; smaller or deeper-ringed KV tiles measured slower there
   // (NOTES.md v3, v4).  Elsewhere: 64-row tiles of 32 keys where they fit
   // (153 KB: A100), else 16-row tiles of 32 keys (94 KB, two CTAs per SM).
-  t.rows = rows_per_seq > 16 || wgmma_device(dev) ? 64 : 16;
+  const bool few_narrow_sequences = rows_per_seq <= 16 && (int64_t)batch * 8 <= dev.multiprocessors;
+  t.rows = rows_per_seq > 16 || (wgmma_device(dev) && !few_narrow_sequences) ? 64 : 16;
   t.block_n = dev.cc_major >= 9 ? 64 : 32;
   if (mla_cuda::mma_smem_bytes(t) > dev.smem_per_block_optin) {
     t.rows = 16;

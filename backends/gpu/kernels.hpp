@@ -50,9 +50,9 @@ struct device_info {
 
 // Tile shape the vendor's fast path wants for this batch description; the
 // plan and the SIMT kernel follow it, so it may depend only on the device,
-// the rows per sequence (max_seqlen_q * H) and the dims.  rows must be a
-// multiple of 16 and <= 64; block_n >= 1.
-tile_config fast_path_tile(const device_info& dev, int64_t rows_per_seq, int latent_dim, int rope_dim);
+// the rows per sequence (max_seqlen_q * H), the number of sequences and the
+// dims.  rows must be a multiple of 16 and <= 64; block_n >= 1.
+tile_config fast_path_tile(const device_info& dev, int64_t rows_per_seq, int batch, int latent_dim, int rope_dim);
 
 // CTA columns (num_parts) of the split plan for a grid of m_blocks row tiles.
 int fast_path_parts(const device_info& dev, const tile_config& tile, int m_blocks);

@@ -117,7 +117,7 @@ struct schedule {
 schedule schedule_for(const mla_context* ctx, const mla_absorbed_args* a) {
   schedule s;
   const int64_t rows_per_seq = (int64_t)a->max_seqlen_q * a->num_heads;
-  s.tile = mla_gpu::fast_path_tile(ctx->dev, rows_per_seq, a->latent_dim, a->rope_dim);
+  s.tile = mla_gpu::fast_path_tile(ctx->dev, rows_per_seq, a->batch, a->latent_dim, a->rope_dim);
   // At least one row tile whenever there are rows, so an invalid sequence
   // (s_q > max_seqlen_q) still has a CTA to write its NaN rows.
   const int64_t rows = std::max<int64_t>(rows_per_seq, a->total_q > 0 ? 1 : 0);

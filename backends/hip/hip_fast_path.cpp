@@ -62,7 +62,7 @@ device_traits traits_of(int ordinal) {
 
 namespace mla_gpu {
 
-tile_config fast_path_tile(const device_info& dev, int64_t rows_per_seq, int latent_dim, int rope_dim) {
+tile_config fast_path_tile(const device_info& dev, int64_t rows_per_seq, int /*batch*/, int latent_dim, int rope_dim) {
   (void)rows_per_seq;
   const mla_hip::device_traits t = mla_hip::traits_of(dev.ordinal);
   tile_config tile;
