@@ -40,10 +40,7 @@ namespace {
 
 mla_status probe(mla_probe_result* r) {
   return mla::guarded("probe", [&] {
-    if (r == nullptr) return mla::fail(MLA_ERR_INVALID_ARGUMENT, "probe: result is NULL");
-    if (r->struct_size < sizeof(mla_probe_result))
-      return mla::fail(MLA_ERR_VERSION, "probe: result.struct_size = %zu: must be >= %zu", r->struct_size,
-                       sizeof(mla_probe_result));
+    if (mla_status st = mla::validate_probe_result(r); st != MLA_OK) return st;
     r->usable = 1;
     r->score = 10;  // GPU plugins report 100+: auto prefers them
     r->num_devices = 1;

@@ -118,6 +118,13 @@ mla_status validate_context_desc(const mla_context_desc* desc) {
   return MLA_OK;
 }
 
+mla_status validate_probe_result(const mla_probe_result* r) {
+  CHECK(r != nullptr, INVALID, "probe: result is NULL");
+  CHECK(r->struct_size >= sizeof(mla_probe_result), MLA_ERR_VERSION, "probe: result.struct_size = %zu: must be >= %zu",
+        r->struct_size, sizeof(mla_probe_result));
+  return MLA_OK;
+}
+
 mla_status validate_absorbed(const mla_absorbed_args* a, const backend_limits& lim, check_level level,
                              size_t workspace_needed) {
   CHECK(a != nullptr, INVALID, "absorbed_args is NULL");

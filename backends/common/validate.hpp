@@ -38,6 +38,9 @@ mla_status validate_merge(const mla_merge_args* args, const backend_limits& limi
 // Checks desc->struct_size and reserved fields (NULL desc is invalid).
 mla_status validate_context_desc(const mla_context_desc* desc);
 
+// Checks probe's result argument: not NULL, struct_size large enough.
+mla_status validate_probe_result(const mla_probe_result* r);
+
 // Bytes per element of f32/f16/bf16 (0 for others).
 int dtype_size(int32_t dtype);
 

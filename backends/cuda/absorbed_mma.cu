@@ -103,11 +103,7 @@ struct tile_kernel {
       const int chunk = c % kChunks;
       const int r = r0 + row;
       const bool valid = r < rows;
-      int64_t at = 0;
-      if (valid) {
-        const int64_t query = s.q_begin + r / p.heads;
-        at = query * p.q_stride[0] + (int64_t)(r % p.heads) * p.q_stride[1] + chunk * 8;
-      }
+      const int64_t at = valid ? mla_gpu::q_row_offset(p, s, r) + chunk * 8 : 0;
       cp_async_16(dst + swizzled(row, chunk), q + at, valid);
     }
   }

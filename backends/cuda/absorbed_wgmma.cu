@@ -180,8 +180,7 @@ struct consumer {
       const int row = c / (kBlocks * 8), chunk = c % (kBlocks * 8);
       const int r = r0 + row;
       const bool valid = r < rows;
-      int64_t at = 0;
-      if (valid) at = (s.q_begin + r / p.heads) * p.q_stride[0] + (int64_t)(r % p.heads) * p.q_stride[1] + chunk * 8;
+      const int64_t at = valid ? mla_gpu::q_row_offset(p, s, r) + chunk * 8 : 0;
       cp_async_16(dst + (chunk / 8) * kBlockBytes + sw128_offset(row, (chunk % 8) * 8), q + at, valid);
     }
     cp_async_wait_all();

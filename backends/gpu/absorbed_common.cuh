@@ -38,6 +38,12 @@ __device__ __forceinline__ int visible_keys(const absorbed_params& p, const seq_
   return limit < 0 ? 0 : (limit > s.s_k ? s.s_k : limit);
 }
 
+// Element offset of q[query, head, 0] for sequence row r (r = query * H +
+// head) of the sequence planned as `s`.
+__device__ __forceinline__ int64_t q_row_offset(const absorbed_params& p, const seq_plan& s, int r) {
+  return (s.q_begin + r / p.heads) * p.q_stride[0] + (int64_t)(r % p.heads) * p.q_stride[1];
+}
+
 // Element offset of cache row `token` of sequence b.  A page index outside
 // [0, num_pages) (the table changed after the plan checked it) reads page 0
 // and sets *bad, so the row comes out NaN instead of reading out of bounds.

@@ -168,10 +168,7 @@ absorbed_params params_of(const mla_absorbed_args* a, const schedule& s) {
 
 mla_status gpu_probe(mla_probe_result* r) {
   return mla::guarded("probe", [&] {
-    if (r == nullptr) return mla::fail(MLA_ERR_INVALID_ARGUMENT, "probe: result is NULL");
-    if (r->struct_size < sizeof(mla_probe_result))
-      return mla::fail(MLA_ERR_VERSION, "probe: result.struct_size = %zu: must be >= %zu", r->struct_size,
-                       sizeof(mla_probe_result));
+    if (mla_status st = mla::validate_probe_result(r); st != MLA_OK) return st;
     r->usable = 0;
     r->score = 0;
     r->num_devices = 0;

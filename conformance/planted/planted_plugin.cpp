@@ -89,10 +89,7 @@ uint64_t signature(const mla_absorbed_args* a) {
 
 mla_status probe(mla_probe_result* r) {
   return mla::guarded("probe", [&] {
-    if (!r) return mla::fail(MLA_ERR_INVALID_ARGUMENT, "probe: result is NULL");
-    if (r->struct_size < sizeof(mla_probe_result))
-      return mla::fail(MLA_ERR_VERSION, "probe: result.struct_size = %zu: must be >= %zu", r->struct_size,
-                       sizeof(mla_probe_result));
+    if (mla_status st = mla::validate_probe_result(r); st != MLA_OK) return st;
     const bool known = planted::active_bug() != planted::bug::unknown;
     r->usable = known ? 1 : 0;
     r->score = 1;  // never preferred by MLA_BACKEND=auto

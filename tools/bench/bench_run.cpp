@@ -10,6 +10,7 @@
 #include "dtype_convert.hpp"
 #include "oracle_sample.hpp"
 #include "random_fill.hpp"
+#include "tensor_desc.hpp"
 
 namespace mla_bench {
 namespace {
@@ -33,15 +34,6 @@ void fill_pages(std::vector<uint8_t>& host, int64_t pages, mla_dtype dtype, uint
       }
     });
   for (auto& th : pool) th.join();
-}
-
-mla_tensor tensor3(void* data, mla_dtype dtype, int64_t s0, int64_t s1, int64_t s2) {
-  mla_tensor t{};
-  t.struct_size = sizeof(t);
-  t.data = data;
-  t.dtype = dtype;
-  t.stride[0] = s0, t.stride[1] = s1, t.stride[2] = s2;
-  return t;
 }
 
 }  // namespace
@@ -128,9 +120,9 @@ bench_result run_case(mla_tools::backend_session& session, const bench_case& c, 
   a.causal = 1;
   a.scale = float(1.0 / std::sqrt(192.0));
   a.cu_seqlens_q = static_cast<const int32_t*>(cu_dev.get());
-  a.q = tensor3(q.get(), dt, (int64_t)c.heads * kRow, kRow, 1);
-  a.out = tensor3(out.get(), dt, (int64_t)c.heads * kLatentDim, kLatentDim, 1);
-  a.lse = tensor3(nullptr, MLA_DTYPE_F32, 0, 0, 0);  // an engine's decode step needs no lse
+  a.q = mla_tools::make_tensor(q.get(), dt, (int64_t)c.heads * kRow, kRow, 1);
+  a.out = mla_tools::make_tensor(out.get(), dt, (int64_t)c.heads * kLatentDim, kLatentDim, 1);
+  a.lse = mla_tools::make_tensor(nullptr, MLA_DTYPE_F32, 0, 0, 0);  // an engine's decode step needs no lse
   a.lse.stride[2] = 0;
   a.kv.struct_size = sizeof(a.kv);
   a.kv.data = caches[0].get();

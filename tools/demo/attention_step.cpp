@@ -4,22 +4,9 @@
 #include <chrono>
 
 #include "dtype_convert.hpp"
+#include "tensor_desc.hpp"
 
 namespace mla_tools {
-namespace {
-
-mla_tensor make_tensor(void* data, mla_dtype dtype, int64_t s0, int64_t s1, int64_t s2) {
-  mla_tensor t{};
-  t.struct_size = sizeof(t);
-  t.data = data;
-  t.dtype = dtype;
-  t.stride[0] = s0;
-  t.stride[1] = s1;
-  t.stride[2] = s2;
-  return t;
-}
-
-}  // namespace
 
 attention_step::attention_step(backend_session& session, const model_shape& model)
     : s_(session), m_(model), q_host_(model.layers), q_(model.layers), out_(model.layers), lse_(model.layers) {}
