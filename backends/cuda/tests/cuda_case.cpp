@@ -170,12 +170,17 @@ struct device_case::impl {
     for (size_t i = 0; i < prob.q.size(); ++i)
       prob.q[i] = encode(d.q_dtype, normal(rng), &host[i * elem_size(d.q_dtype)]);
     check(cudaMemcpy(q, host.data(), host.size(), cudaMemcpyHostToDevice), "upload q");
+    // A pageable cudaMemcpy may return before its DMA lands, and the plugin's
+    // non-blocking stream does not wait for the legacy stream.
+    check(cudaDeviceSynchronize(), "upload q (sync)");
   }
 
+  // On the plugin's stream: a cudaMemset on the legacy stream does not order
+  // with a non-blocking stream and could land after the kernels' writes.
   void poison_outputs() {
     const size_t out_bytes = (size_t)total_q * d.heads * out_row_stride * elem_size(d.out_dtype);
-    check(cudaMemset(out, 0x7f, out_bytes), "poison out");  // 0x7f7f...: a finite, odd value
-    check(cudaMemset(lse, 0x7f, (size_t)total_q * d.heads * 2 * sizeof(float)), "poison lse");
+    check(cudaMemsetAsync(out, 0x7f, out_bytes, stream), "poison out");  // 0x7f7f...: a finite, odd value
+    check(cudaMemsetAsync(lse, 0x7f, (size_t)total_q * d.heads * 2 * sizeof(float), stream), "poison lse");
   }
 
   case_result download_and_check() {
@@ -301,12 +306,13 @@ device_case::device_case(const case_desc& desc) : m_(new impl) {
   check(cudaMemcpy(m.d_cu, m.cu.data(), m.cu.size() * 4, cudaMemcpyHostToDevice), "upload cu");
   check(cudaMemcpy(m.d_sk, desc.s_k.data(), desc.s_k.size() * 4, cudaMemcpyHostToDevice), "upload sk");
   check(cudaMemcpy(m.d_bt, m.block_table.data(), m.block_table.size() * 4, cudaMemcpyHostToDevice), "upload bt");
+  check(cudaDeviceSynchronize(), "uploads (sync)");
   m.new_queries();
   mla_absorbed_args a = m.args();
   if (plugin()->absorbed_workspace_size(m.ctx, &a, &m.ws_bytes) != MLA_OK)
     throw std::runtime_error(plugin()->last_error());
   m.ws = device_alloc(m.ws_bytes);
-  check(cudaMemset(m.ws, 0xff, std::max<size_t>(m.ws_bytes, 256)), "poison workspace");
+  check(cudaMemsetAsync(m.ws, 0xff, std::max<size_t>(m.ws_bytes, 256), m.stream), "poison workspace");
   ws_bytes_ = m.ws_bytes;
 }
 
@@ -322,6 +328,7 @@ void device_case::corrupt_sequence(int b) {
   impl& m = *m_;
   const int past_table = (m.max_pages + 1) * m.d.page_size;  // needs more pages than the table row holds
   check(cudaMemcpy(m.d_sk + b, &past_table, 4, cudaMemcpyHostToDevice), "corrupt seqlens_k");
+  check(cudaDeviceSynchronize(), "corrupt seqlens_k (sync)");
   m.invalid.push_back(b);
 }
 
