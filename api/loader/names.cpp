@@ -1,4 +1,5 @@
-// Static names for status codes and element types, for messages and tools.
+// Static names for status codes and element types, for messages and tools,
+// and the loader's own version.
 #include <mla/mla.h>
 
 extern "C" {
@@ -29,6 +30,12 @@ const char* mla_dtype_name(mla_dtype dtype) {
     case MLA_DTYPE_FP8_E4M3: return "fp8_e4m3";
   }
   return "unknown";
+}
+
+void mla_loader_version(uint32_t* abi_major, uint32_t* abi_minor, const char** package_version) {
+  if (abi_major) *abi_major = MLA_ABI_MAJOR;
+  if (abi_minor) *abi_minor = MLA_ABI_MINOR;
+  if (package_version) *package_version = MLA_PACKAGE_VERSION;
 }
 
 }  // extern "C"

@@ -12,14 +12,19 @@
 
 MLA_C99_ASSERT(tensor, sizeof(mla_tensor) == 56);
 MLA_C99_ASSERT(paged_cache, sizeof(mla_paged_cache) == 80);
-MLA_C99_ASSERT(absorbed_args, sizeof(mla_absorbed_args) == 320);
+MLA_C99_ASSERT(absorbed_args, sizeof(mla_absorbed_args) == 328);
 MLA_C99_ASSERT(absorbed_workspace_bytes, offsetof(mla_absorbed_args, workspace_bytes) == 312);
-MLA_C99_ASSERT(merge_args, sizeof(mla_merge_args) == 256);
-MLA_C99_ASSERT(context_desc, sizeof(mla_context_desc) == 32);
+MLA_C99_ASSERT(merge_args, sizeof(mla_merge_args) == 264);
+MLA_C99_ASSERT(decompressed_args, sizeof(mla_decompressed_args) == 448);
+MLA_C99_ASSERT(decompressed_kv, offsetof(mla_decompressed_args, kv) == 232);
+MLA_C99_ASSERT(context_desc, sizeof(mla_context_desc) == 64);
+MLA_C99_ASSERT(context_desc_pool, offsetof(mla_context_desc, parallel_for_pool) == 56);
 MLA_C99_ASSERT(probe_result, sizeof(mla_probe_result) == 280);
-MLA_C99_ASSERT(caps, sizeof(mla_caps) == 176);
-MLA_C99_ASSERT(api, sizeof(mla_api) == 104);
+MLA_C99_ASSERT(caps, sizeof(mla_caps) == 336);
+MLA_C99_ASSERT(caps_kernels, offsetof(mla_caps, kernels) == 208);
+MLA_C99_ASSERT(api, sizeof(mla_api) == 128);
 MLA_C99_ASSERT(api_last_1_0, offsetof(mla_api, merge_states) == 96);
+MLA_C99_ASSERT(api_last_1_1, offsetof(mla_api, decompressed_run) == 120);
 MLA_C99_ASSERT(loader_options, sizeof(mla_loader_options) == 32);
 MLA_C99_ASSERT(plugin_entry, sizeof(mla_plugin_entry) == 56);
 

@@ -1,4 +1,4 @@
-// Freezes the ABI 1.0 layout of every struct of mla_plugin.h and mla.h on
+// Freezes the ABI 1.0 and 1.1 layouts of every struct of mla_plugin.h and mla.h on
 // LP64 Linux (x86-64, aarch64): sizes and offsets are written out as
 // numbers, so any change to a released struct -- reordering, retyping,
 // inserting or appending a field -- fails here and must be a deliberate,
@@ -21,7 +21,7 @@ static_assert(sizeof(void*) == 8 && sizeof(size_t) == 8 && sizeof(long) == 8,
 
 TEST_CASE("ABI version") {
   CHECK(MLA_ABI_MAJOR == 1);
-  CHECK(MLA_ABI_MINOR == 0);
+  CHECK(MLA_ABI_MINOR == 1);
 }
 
 TEST_CASE("enum values") {
@@ -49,6 +49,20 @@ TEST_CASE("enum values") {
   CHECK(MLA_OP_MERGE == 1);
   CHECK(MLA_OP_DECOMPRESSED == 2);
   CHECK(MLA_OP_BIT(MLA_OP_MERGE) == 0x2u);
+
+  CHECK(MLA_MEMORY_UNKNOWN == 0);
+  CHECK(MLA_MEMORY_HOST == 1);
+  CHECK(MLA_MEMORY_DEVICE == 2);
+  CHECK(MLA_MEMORY_MANAGED == 3);
+  CHECK(MLA_DEVICE_API_NONE == 0);
+  CHECK(MLA_DEVICE_API_CUDA == 1);
+  CHECK(MLA_DEVICE_API_HIP == 2);
+  CHECK(MLA_CONTEXT_BATCH_INVARIANT == 0x1u);
+  CHECK(MLA_DECOMPRESSED_AUTO == 0);
+  CHECK(MLA_DECOMPRESSED_FORCE == 1);
+  CHECK(MLA_DECOMPRESSED_FORCE_ABSORBED == 2);
+  CHECK(MLA_MAX_THREADS == 1024);
+  CHECK(MLA_MAX_SCORE == 1000);
 
   CHECK(MLA_PLUGIN_SELECTED == 0);
   CHECK(MLA_PLUGIN_USABLE == 1);
@@ -84,8 +98,25 @@ TEST_CASE("mla_paged_cache") {
   CHECK_FIELD(mla_paged_cache, seqlens_k, 72, 8);
 }
 
+TEST_CASE("frozen-size constants agree with the layouts") {
+  CHECK(MLA_TENSOR_SIZE_1_0 == sizeof(mla_tensor));
+  CHECK(MLA_PAGED_CACHE_SIZE_1_0 == sizeof(mla_paged_cache));
+  CHECK(MLA_ABSORBED_ARGS_SIZE_1_0 == offsetof(mla_absorbed_args, stream));
+  CHECK(MLA_ABSORBED_ARGS_SIZE_1_1 == sizeof(mla_absorbed_args));
+  CHECK(MLA_MERGE_ARGS_SIZE_1_0 == offsetof(mla_merge_args, stream));
+  CHECK(MLA_MERGE_ARGS_SIZE_1_1 == sizeof(mla_merge_args));
+  CHECK(MLA_DECOMPRESSED_ARGS_SIZE_1_1 == sizeof(mla_decompressed_args));
+  CHECK(MLA_CONTEXT_DESC_SIZE_1_0 == offsetof(mla_context_desc, flags));
+  CHECK(MLA_CONTEXT_DESC_SIZE_1_1 == sizeof(mla_context_desc));
+  CHECK(MLA_PROBE_RESULT_SIZE_1_0 == sizeof(mla_probe_result));
+  CHECK(MLA_CAPS_SIZE_1_0 == offsetof(mla_caps, memory_kind));
+  CHECK(MLA_CAPS_SIZE_1_1 == sizeof(mla_caps));
+  CHECK(MLA_API_SIZE_1_0 == offsetof(mla_api, decompressed_workspace_size));
+  CHECK(MLA_API_SIZE_1_1 == sizeof(mla_api));
+}
+
 TEST_CASE("mla_absorbed_args") {
-  CHECK(sizeof(mla_absorbed_args) == 320);
+  CHECK(sizeof(mla_absorbed_args) == 328);
   CHECK_FIELD(mla_absorbed_args, struct_size, 0, 8);
   CHECK_FIELD(mla_absorbed_args, batch, 8, 4);
   CHECK_FIELD(mla_absorbed_args, num_heads, 12, 4);
@@ -103,10 +134,11 @@ TEST_CASE("mla_absorbed_args") {
   CHECK_FIELD(mla_absorbed_args, lse, 248, 56);
   CHECK_FIELD(mla_absorbed_args, workspace, 304, 8);
   CHECK_FIELD(mla_absorbed_args, workspace_bytes, 312, 8);
+  CHECK_FIELD(mla_absorbed_args, stream, 320, 8);  // 1.1
 }
 
 TEST_CASE("mla_merge_args") {
-  CHECK(sizeof(mla_merge_args) == 256);
+  CHECK(sizeof(mla_merge_args) == 264);
   CHECK_FIELD(mla_merge_args, struct_size, 0, 8);
   CHECK_FIELD(mla_merge_args, num_parts, 8, 4);
   CHECK_FIELD(mla_merge_args, head_dim, 12, 4);
@@ -117,16 +149,48 @@ TEST_CASE("mla_merge_args") {
   CHECK_FIELD(mla_merge_args, parts_lse, 88, 56);
   CHECK_FIELD(mla_merge_args, out, 144, 56);
   CHECK_FIELD(mla_merge_args, lse, 200, 56);
+  CHECK_FIELD(mla_merge_args, stream, 256, 8);  // 1.1
+}
+
+TEST_CASE("mla_decompressed_args (1.1)") {
+  CHECK(sizeof(mla_decompressed_args) == 448);
+  CHECK_FIELD(mla_decompressed_args, struct_size, 0, 8);
+  CHECK_FIELD(mla_decompressed_args, batch, 8, 4);
+  CHECK_FIELD(mla_decompressed_args, num_heads, 12, 4);
+  CHECK_FIELD(mla_decompressed_args, latent_dim, 16, 4);
+  CHECK_FIELD(mla_decompressed_args, rope_dim, 20, 4);
+  CHECK_FIELD(mla_decompressed_args, nope_dim, 24, 4);
+  CHECK_FIELD(mla_decompressed_args, v_dim, 28, 4);
+  CHECK_FIELD(mla_decompressed_args, total_q, 32, 8);
+  CHECK_FIELD(mla_decompressed_args, max_seqlen_q, 40, 4);
+  CHECK_FIELD(mla_decompressed_args, causal, 44, 4);
+  CHECK_FIELD(mla_decompressed_args, scale, 48, 4);
+  CHECK_FIELD(mla_decompressed_args, mode, 52, 4);
+  CHECK_FIELD(mla_decompressed_args, cu_seqlens_q, 56, 8);
+  CHECK_FIELD(mla_decompressed_args, q, 64, 56);
+  CHECK_FIELD(mla_decompressed_args, w_uk, 120, 56);
+  CHECK_FIELD(mla_decompressed_args, w_uv, 176, 56);
+  CHECK_FIELD(mla_decompressed_args, kv, 232, 80);
+  CHECK_FIELD(mla_decompressed_args, out, 312, 56);
+  CHECK_FIELD(mla_decompressed_args, lse, 368, 56);
+  CHECK_FIELD(mla_decompressed_args, workspace, 424, 8);
+  CHECK_FIELD(mla_decompressed_args, workspace_bytes, 432, 8);
+  CHECK_FIELD(mla_decompressed_args, stream, 440, 8);
 }
 
 TEST_CASE("mla_context_desc") {
-  CHECK(sizeof(mla_context_desc) == 32);
+  CHECK(sizeof(mla_context_desc) == 64);
   CHECK_FIELD(mla_context_desc, struct_size, 0, 8);
   CHECK_FIELD(mla_context_desc, device_ordinal, 8, 4);
   CHECK_FIELD(mla_context_desc, reserved0, 12, 4);
   CHECK_FIELD(mla_context_desc, stream, 16, 8);
   CHECK_FIELD(mla_context_desc, num_threads, 24, 4);
   CHECK_FIELD(mla_context_desc, reserved1, 28, 4);
+  CHECK_FIELD(mla_context_desc, flags, 32, 4);  // 1.1
+  CHECK_FIELD(mla_context_desc, reserved2, 36, 4);
+  CHECK_FIELD(mla_context_desc, kernel, 40, 8);
+  CHECK_FIELD(mla_context_desc, parallel_for, 48, 8);
+  CHECK_FIELD(mla_context_desc, parallel_for_pool, 56, 8);
 }
 
 TEST_CASE("mla_probe_result") {
@@ -140,7 +204,7 @@ TEST_CASE("mla_probe_result") {
 }
 
 TEST_CASE("mla_caps") {
-  CHECK(sizeof(mla_caps) == 176);
+  CHECK(sizeof(mla_caps) == 336);
   CHECK_FIELD(mla_caps, struct_size, 0, 8);
   CHECK_FIELD(mla_caps, ops, 8, 4);
   CHECK_FIELD(mla_caps, q_dtypes, 12, 4);
@@ -153,10 +217,19 @@ TEST_CASE("mla_caps") {
   CHECK_FIELD(mla_caps, max_page_size, 40, 4);
   CHECK_FIELD(mla_caps, reserved0, 44, 4);
   CHECK_FIELD(mla_caps, device_name, 48, 128);
+  CHECK_FIELD(mla_caps, memory_kind, 176, 4);  // 1.1
+  CHECK_FIELD(mla_caps, device_api, 180, 4);
+  CHECK_FIELD(mla_caps, context_flags, 184, 4);
+  CHECK_FIELD(mla_caps, weight_dtypes, 188, 4);
+  CHECK_FIELD(mla_caps, max_nope_dim, 192, 4);
+  CHECK_FIELD(mla_caps, max_v_dim, 196, 4);
+  CHECK_FIELD(mla_caps, decompressed_break_even_q, 200, 4);
+  CHECK_FIELD(mla_caps, reserved1, 204, 4);
+  CHECK_FIELD(mla_caps, kernels, 208, 128);
 }
 
-TEST_CASE("mla_api: the 1.0 table, ending at merge_states") {
-  CHECK(sizeof(mla_api) == 104);
+TEST_CASE("mla_api: the 1.0 table ends at merge_states, 1.1 appends op B") {
+  CHECK(sizeof(mla_api) == 128);
   CHECK_FIELD(mla_api, struct_size, 0, 8);
   CHECK_FIELD(mla_api, abi_major, 8, 4);
   CHECK_FIELD(mla_api, abi_minor, 12, 4);
@@ -174,6 +247,9 @@ TEST_CASE("mla_api: the 1.0 table, ending at merge_states") {
   // appends after it and must leave this line true.
   CHECK_FIELD(mla_api, merge_states, 96, 8);
   CHECK(offsetof(mla_api, merge_states) + sizeof(void*) == 104);
+  CHECK_FIELD(mla_api, decompressed_workspace_size, 104, 8);  // 1.1
+  CHECK_FIELD(mla_api, decompressed_plan, 112, 8);
+  CHECK_FIELD(mla_api, decompressed_run, 120, 8);
 }
 
 TEST_CASE("mla_loader_options") {

@@ -2,7 +2,7 @@
 # Fails unless libmla's defined dynamic symbols are exactly the functions of
 # mla.h, and unless it reads the environment only through secure_getenv.
 set(EXPECTED mla_dtype_name mla_loader_api mla_loader_close mla_loader_error
-    mla_loader_open mla_loader_plugin mla_loader_plugin_count mla_status_name)
+    mla_loader_open mla_loader_plugin mla_loader_plugin_count mla_loader_version mla_status_name)
 include(${CHECK_EXPORTS})
 
 find_program(NM nm REQUIRED)

@@ -97,6 +97,13 @@ MLA_LOADER_API mla_status mla_loader_plugin(const mla_loader* loader, int32_t in
 MLA_LOADER_API const char* mla_status_name(mla_status status);
 MLA_LOADER_API const char* mla_dtype_name(mla_dtype dtype);
 
+/* The loader's own version (1.1): the plugin ABI it speaks (MLA_ABI_MAJOR /
+ * MLA_ABI_MINOR as it was built) and the package version, e.g. "1.1.0"
+ * (static).  Any pointer may be NULL.  A host built against a newer mla.h
+ * than the installed libmla.so finds out here, before using anything new. */
+MLA_LOADER_API void mla_loader_version(uint32_t* abi_major /* out */, uint32_t* abi_minor /* out */,
+                                       const char** package_version /* out */);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,5 +1,5 @@
 /*
- * libmla plugin ABI, version 1.0 — the contract between a host engine (or the
+ * libmla plugin ABI, version 1.1 — the contract between a host engine (or the
  * libmla loader) and one backend plugin (cpu, cuda, hip, ...).
  *
  * Read this header as the specification; docs/abi.md adds the rationale and
@@ -18,10 +18,15 @@
  *   - Every struct that crosses the ABI starts with `size_t struct_size`,
  *     which the writer of the struct sets to sizeof() as it was compiled.
  *     A callee accepts a struct at least as large as the ABI 1.0 size of
- *     that struct (frozen by api/tests/abi_layout_test) and reads only the
- *     fields it knows; a
- *     caller checks `struct_size` (or `api->struct_size`) before it reads a
- *     field that a later minor appended.
+ *     that struct (the MLA_*_SIZE_1_0 constants below, frozen by
+ *     api/tests/abi_layout_test) and reads an appended field only when
+ *     struct_size covers it (else it uses the field's documented default);
+ *     a caller checks `struct_size` (or `api->struct_size`) before it reads
+ *     a field or calls an entry that a later minor appended.
+ *   - The descriptors nested by value inside argument structs (mla_tensor,
+ *     mla_paged_cache) can never grow: their layout is frozen for the whole
+ *     major.  What a later minor adds to a tensor or a cache goes into the
+ *     enclosing argument struct, appended at its end.
  *
  * Memory and ownership
  *   - The caller owns all memory: inputs, outputs and the workspace.  The
@@ -31,10 +36,14 @@
  *   - "Backend memory" means host memory for the cpu plugin and device memory
  *     of the context's device for GPU plugins.  Every data pointer in the
  *     argument structs, including the int32 index arrays, is backend memory.
- *   - Run entry points (`absorbed_plan`, `absorbed_run`, `merge_states`)
- *     allocate nothing, never synchronize the host with the device, enqueue
- *     all work on the context's stream and may be captured into a CUDA/HIP
- *     graph.  Only `context_create`/`context_destroy` allocate.
+ *   - Where backend memory lives is in `mla_caps.memory_kind` and
+ *     `mla_caps.device_api` (1.1): a host decides from them, never from the
+ *     plugin's name.
+ *   - Run entry points (`*_plan`, `*_run`, `merge_states`) allocate
+ *     nothing, never synchronize the host with the device, enqueue all work
+ *     on the call's stream (the args' `stream`, else the context's) and may
+ *     be captured into a CUDA/HIP graph.  Only `context_create` /
+ *     `context_destroy` allocate.
  *
  * Errors
  *   - Every call returns an mla_status.  On failure, `last_error()` returns a
@@ -49,10 +58,21 @@
  *     are invalid are written as NaN (never left as stale data).  The cpu
  *     plugin checks them on the host and fails the call instead.
  *
+ * Determinism
+ *   - The same inputs, the same plan and the same context configuration
+ *     (plugin, device, flags, kernel, num_threads) give bitwise-identical
+ *     outputs and lse, however often a run is repeated, re-planned, replayed
+ *     from a graph, or run beside other contexts.
+ *   - With MLA_CONTEXT_BATCH_INVARIANT (1.1) a sequence's outputs also do
+ *     not depend on the other sequences of the batch: the same sequence
+ *     alone or in any batch gives the same bits.
+ *
  * Threading
  *   - `mla_get_api`, `probe` and `last_error` may be called from any thread.
  *   - A context is used by one thread at a time; distinct contexts may be
  *     used from distinct threads at once.  `last_error` is per thread.
+ *   - The cpu plugin runs each call on its own threads (num_threads), or,
+ *     with `mla_context_desc.parallel_for` (1.1), on the host's pool.
  * ---------------------------------------------------------------------------
  */
 #ifndef MLA_PLUGIN_H
@@ -66,7 +86,7 @@ extern "C" {
 #endif
 
 #define MLA_ABI_MAJOR 1
-#define MLA_ABI_MINOR 0
+#define MLA_ABI_MINOR 1
 
 #if defined(_WIN32)
 #define MLA_EXPORT __declspec(dllexport)
@@ -105,9 +125,34 @@ typedef enum mla_dtype {
 typedef enum mla_op {
   MLA_OP_ABSORBED = 0,     /* op A: absorbed attention over the latent cache */
   MLA_OP_MERGE = 1,        /* op C: merge partial (o, lse) states */
-  MLA_OP_DECOMPRESSED = 2  /* op B: reserved for ABI 1.1 (decompressed prefill) */
+  MLA_OP_DECOMPRESSED = 2  /* op B: decompressed prefill (ABI 1.1) */
 } mla_op;
 #define MLA_OP_BIT(op) (1u << (unsigned)(op))
+
+/* ---------------------------------------------------- memory (ABI 1.1) */
+/* Where "backend memory" (every data pointer of the argument structs)
+ * lives, reported in mla_caps.memory_kind / device_api.                  */
+typedef enum mla_memory_kind {
+  MLA_MEMORY_UNKNOWN = 0, /* a 1.0 plugin: caps too small to say */
+  MLA_MEMORY_HOST = 1,    /* ordinary host memory (malloc) */
+  MLA_MEMORY_DEVICE = 2,  /* memory of the context's device, from device_api's allocator */
+  MLA_MEMORY_MANAGED = 3  /* managed/unified memory of device_api, or device memory */
+} mla_memory_kind;
+
+typedef enum mla_device_api {
+  MLA_DEVICE_API_NONE = 0, /* no device runtime: streams are ignored */
+  MLA_DEVICE_API_CUDA = 1, /* CUDA runtime: cudaStream_t, cudaMalloc */
+  MLA_DEVICE_API_HIP = 2   /* HIP runtime: hipStream_t, hipMalloc */
+} mla_device_api;
+
+/* ------------------------------------------------ context flags (1.1) */
+/* Bits of mla_context_desc.flags; mla_caps.context_flags lists the ones a
+ * plugin honours (any other bit fails context_create, MLA_ERR_UNSUPPORTED). */
+/* A sequence's out and lse are the same bits whatever else is in the batch
+ * (other sequences, their order, max_seqlen_q, total_q): split points and
+ * kernels depend on the sequence alone.  Costs speed and workspace on
+ * batches of few long sequences (docs/abi.md, "Determinism").             */
+#define MLA_CONTEXT_BATCH_INVARIANT 0x1u
 
 /* ---------------------------------------------------------- tensor view */
 /* A strided view of backend memory.  The shape is fixed by the op (each use
@@ -172,6 +217,9 @@ typedef struct mla_absorbed_args {
   void* workspace;        /* backend memory, >= absorbed_workspace_size bytes, 256-B aligned;
                              holds the plan between absorbed_plan and absorbed_run */
   size_t workspace_bytes; /* size of workspace */
+  /* ---- ABI 1.1 ---- */
+  void* stream;           /* cudaStream_t / hipStream_t for this call; NULL (or a 1.0
+                             struct_size) = the context's stream; ignored by the cpu plugin */
 } mla_absorbed_args;
 
 /* ------------------------------------------------------- op C: merge */
@@ -190,10 +238,65 @@ typedef struct mla_merge_args {
   mla_tensor parts_lse;   /* [P, R, H]; f32 */
   mla_tensor out;         /* out: [R, H, Dv]; f32/f16/bf16; must not alias inputs */
   mla_tensor lse;         /* out, optional: [R, H]; f32 */
+  /* ---- ABI 1.1 ---- */
+  void* stream;           /* this call's stream; NULL = the context's (as mla_absorbed_args) */
 } mla_merge_args;
+
+/* ------------------------------------- op B: decompressed prefill (1.1) */
+/* The same attention as op A, computed in the "decompressed" form: per head
+ * h the latent cache is expanded with the host's weights,
+ *   k_t = [ W_UK[h] c_t | kR_t ]   (Dn + Dr),   v_t = W_UV[h] c_t   (Dv)
+ * and each head runs ordinary attention with its unabsorbed query:
+ *   s_t = scale * (q[i,h,:] . k_t),  lse = log(sum_t exp(s_t)),
+ *   out = sum_t softmax(s)_t * v_t                                  (Dv)
+ * Masking, ragged queries, empty rows (out = 0, lse = -inf) as op A; s_k may
+ * exceed s_q (a cached prefix: chunked prefill).  Identity with op A: with
+ * q~ = [W_UK[h]^T q[:Dn] | q[Dn:]], op A on q~ gives o_A with
+ * W_UV[h] o_A = out and the same lse.  Decompressed K/V exist only a chunk
+ * of keys at a time (merged by lse): the workspace never grows with s_k.  */
+typedef enum mla_decompressed_mode {
+  MLA_DECOMPRESSED_AUTO = 0,         /* per sequence: decompressed when s_q >= caps.decompressed_break_even_q */
+  MLA_DECOMPRESSED_FORCE = 1,        /* every sequence in the decompressed form */
+  MLA_DECOMPRESSED_FORCE_ABSORBED = 2 /* every sequence through op A: absorb W_UK into q, op A, then W_UV */
+} mla_decompressed_mode;
+
+typedef struct mla_decompressed_args {
+  size_t struct_size;     /* sizeof(mla_decompressed_args) */
+  int32_t batch;          /* B, sequences, >= 0 (0 is a no-op) */
+  int32_t num_heads;      /* H, >= 1 */
+  int32_t latent_dim;     /* Dl of the cache, e.g. 512 */
+  int32_t rope_dim;       /* Dr, e.g. 64 (may be 0) */
+  int32_t nope_dim;       /* Dn, the non-RoPE part of q and k, e.g. 128 */
+  int32_t v_dim;          /* Dv, e.g. 128 */
+  int64_t total_q;        /* rows of q/out = cu_seqlens_q[B], >= 0 */
+  int32_t max_seqlen_q;   /* >= every sequence's s_q, >= 0 */
+  int32_t causal;         /* 0 or 1 (bottom-right aligned, as op A) */
+  float scale;            /* softmax scale, finite and > 0 (DeepSeek: mscale^2 / sqrt(Dn + Dr)) */
+  int32_t mode;           /* mla_decompressed_mode */
+  const int32_t* cu_seqlens_q; /* [B+1], as op A */
+  mla_tensor q;           /* [total_q, H, Dn+Dr], non-RoPE part then RoPE part; f32/f16/bf16 */
+  mla_tensor w_uk;        /* [H, Dn, Dl]: k_nope = W_UK[h] c; caps.weight_dtypes */
+  mla_tensor w_uv;        /* [H, Dv, Dl]: v = W_UV[h] c; caps.weight_dtypes.  DeepSeek's
+                             kv_b_proj [H*(Dn+Dv), Dl] needs no copy: w_uk = its data with
+                             strides {(Dn+Dv)*Dl, Dl, 1}, w_uv = data + Dn*Dl, same strides */
+  mla_paged_cache kv;     /* the latent cache, as op A */
+  mla_tensor out;         /* out: [total_q, H, Dv]; f32/f16/bf16 */
+  mla_tensor lse;         /* out, optional (data NULL = not wanted): [total_q, H], f32 */
+  void* workspace;        /* backend memory, >= decompressed_workspace_size bytes, 256-B aligned */
+  size_t workspace_bytes; /* size of workspace */
+  void* stream;           /* this call's stream; NULL = the context's */
+} mla_decompressed_args;
 
 /* ------------------------------------------------------------ context */
 typedef struct mla_context mla_context; /* opaque; owned by the plugin */
+
+/* A host thread pool for the cpu plugin (1.1): run task(task_arg, i) for
+ * every i in [0, count) exactly once, on any threads (the calling one
+ * included), in any order, concurrently or not, and return when all have
+ * returned.  The tasks never wait for one another, so running them one
+ * after another is correct, only slower.  count <= num_threads.          */
+typedef void (*mla_task_fn)(void* task_arg, int32_t index);
+typedef void (*mla_parallel_for_fn)(void* pool, int32_t count, mla_task_fn task, void* task_arg);
 
 typedef struct mla_context_desc {
   size_t struct_size;     /* sizeof(mla_context_desc) */
@@ -201,15 +304,30 @@ typedef struct mla_context_desc {
   int32_t reserved0;      /* must be 0 */
   void* stream;           /* cudaStream_t / hipStream_t, NULL = default stream;
                              borrowed: must outlive the context */
-  int32_t num_threads;    /* cpu: 0 = OMP_NUM_THREADS/omp default; GPU: ignored */
+  int32_t num_threads;    /* cpu: worker threads, 0 = the plugin's default (OMP_NUM_THREADS,
+                             else the online cores), at most MLA_MAX_THREADS; GPU: ignored */
   int32_t reserved1;      /* must be 0 */
+  /* ---- ABI 1.1 (a 1.0 struct_size means: flags 0, kernel NULL, no pool) ---- */
+  uint32_t flags;         /* MLA_CONTEXT_* bits, each listed in caps.context_flags */
+  int32_t reserved2;      /* must be 0 */
+  const char* kernel;     /* NULL or "": the plugin picks; else one name of caps.kernels,
+                             the fastest kernel it may use (slower ones still serve what it
+                             cannot); borrowed for the call */
+  mla_parallel_for_fn parallel_for; /* cpu: run on the host's pool (num_threads >= 1 tasks
+                             per call); NULL: the plugin's own threads; GPU: ignored */
+  void* parallel_for_pool; /* passed to parallel_for unchanged; borrowed for the context's life */
 } mla_context_desc;
 
+/* Largest mla_context_desc.num_threads accepted. */
+#define MLA_MAX_THREADS 1024
+
 /* ------------------------------------------------------- probe / caps */
+#define MLA_MAX_SCORE 1000
 typedef struct mla_probe_result {
   size_t struct_size;     /* set by the caller: sizeof(mla_probe_result) */
   int32_t usable;         /* out: 1 if a context can be created here */
-  int32_t score;          /* out: preference for MLA_BACKEND=auto, higher wins */
+  int32_t score;          /* out: preference for MLA_BACKEND=auto, higher wins; in
+                             [0, MLA_MAX_SCORE] (the loader clamps it) */
   int32_t num_devices;    /* out: devices visible (cpu: 1) */
   int32_t reserved0;
   char reason[256];       /* out: why unusable, or a one-line device summary */
@@ -228,6 +346,18 @@ typedef struct mla_caps {
   int32_t max_page_size;     /* out: largest page size (pages >= 1 always) */
   int32_t reserved0;
   char device_name[128];     /* out: e.g. "NVIDIA H200 (sm_90, 132 SMs)" */
+  /* ---- ABI 1.1 (written only when struct_size covers them) ---- */
+  int32_t memory_kind;       /* out: mla_memory_kind of backend memory */
+  int32_t device_api;        /* out: mla_device_api (allocator, stream type) */
+  uint32_t context_flags;    /* out: MLA_CONTEXT_* bits this plugin honours */
+  uint32_t weight_dtypes;    /* out: op B: MLA_DTYPE_BIT mask for w_uk / w_uv */
+  int32_t max_nope_dim;      /* out: op B: largest Dn (0: no op B) */
+  int32_t max_v_dim;         /* out: op B: largest Dv */
+  int32_t decompressed_break_even_q; /* out: op B auto: sequences with s_q >= this take the
+                                decompressed form, shorter ones op A (measured per backend) */
+  int32_t reserved1;
+  char kernels[128];         /* out: the kernel variants this context can use, comma-separated,
+                                fastest first (e.g. "wgmma,mma,simt"); for context_desc.kernel */
 } mla_caps;
 
 /* ----------------------------------------------------- the function table */
@@ -265,12 +395,47 @@ typedef struct mla_api {
   mla_status (*absorbed_run)(mla_context* ctx, const mla_absorbed_args* args);
   /* Enqueue op C.  Needs no workspace. */
   mla_status (*merge_states)(mla_context* ctx, const mla_merge_args* args);
+  /* ---- ABI 1.1: op B (present when struct_size >= MLA_API_SIZE_1_1;
+   *      usable when caps.ops has MLA_OP_BIT(MLA_OP_DECOMPRESSED), else
+   *      they fail with MLA_ERR_UNSUPPORTED) ---- */
+  /* As absorbed_workspace_size: bytes for this batch description and mode;
+   * depends on the chunk of keys the plugin decompresses at a time and on
+   * the device / threads, never on the context length. */
+  mla_status (*decompressed_workspace_size)(mla_context* ctx, const mla_decompressed_args* args,
+                                            size_t* bytes /* out */);
+  mla_status (*decompressed_plan)(mla_context* ctx, const mla_decompressed_args* args);
+  mla_status (*decompressed_run)(mla_context* ctx, const mla_decompressed_args* args);
   /* ---- appended in later minors only below this line ---- */
 } mla_api;
 
-/* The one exported symbol of a plugin. */
+/* ------------------------------------------------------- frozen sizes */
+/* sizeof() of each struct as a minor released it (LP64).  A callee accepts
+ * struct_size >= the 1.0 size; a caller checks api->struct_size >=
+ * MLA_API_SIZE_1_1 before calling an op B entry. */
+#define MLA_TENSOR_SIZE_1_0 56u
+#define MLA_PAGED_CACHE_SIZE_1_0 80u
+#define MLA_ABSORBED_ARGS_SIZE_1_0 320u
+#define MLA_ABSORBED_ARGS_SIZE_1_1 328u
+#define MLA_MERGE_ARGS_SIZE_1_0 256u
+#define MLA_MERGE_ARGS_SIZE_1_1 264u
+#define MLA_DECOMPRESSED_ARGS_SIZE_1_1 448u
+#define MLA_CONTEXT_DESC_SIZE_1_0 32u
+#define MLA_CONTEXT_DESC_SIZE_1_1 64u
+#define MLA_PROBE_RESULT_SIZE_1_0 280u
+#define MLA_CAPS_SIZE_1_0 176u
+#define MLA_CAPS_SIZE_1_1 336u
+#define MLA_API_SIZE_1_0 104u
+#define MLA_API_SIZE_1_1 128u
+
+/* The one exported symbol of a plugin, found with dlsym(handle,
+ * MLA_GET_API_SYMBOL).  Only a plugin defines it, so it is declared only
+ * for plugin sources (MLA_PLUGIN_IMPLEMENTATION): a host that called it
+ * directly would fail to link. */
+#define MLA_GET_API_SYMBOL "mla_get_api"
 typedef const mla_api* (*mla_get_api_fn)(void);
+#if defined(MLA_PLUGIN_IMPLEMENTATION)
 MLA_EXPORT const mla_api* mla_get_api(void);
+#endif
 
 #ifdef __cplusplus
 }
