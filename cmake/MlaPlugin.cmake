@@ -18,7 +18,7 @@ function(mla_add_plugin target)
     LIBRARY_OUTPUT_DIRECTORY ${P_OUTPUT_DIR})
   target_link_libraries(${target} PRIVATE mla_backend_common)
   # mla_plugin.h declares mla_get_api only for plugin sources.
-  target_compile_definitions(${target} PRIVATE MLA_PLUGIN_IMPLEMENTATION)
+  target_compile_definitions(${target} PRIVATE MLA_PLUGIN_IMPLEMENTATION MLA_PLUGIN_VERSION="${PROJECT_VERSION}")
   target_link_options(${target} PRIVATE
     "LINKER:--version-script=${CMAKE_CURRENT_FUNCTION_LIST_DIR}/plugin.map"
     "LINKER:--no-undefined")

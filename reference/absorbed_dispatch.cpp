@@ -6,18 +6,36 @@
 #include <cstring>
 
 namespace mla_cpu {
+namespace {
 
-absorbed_kernel select_absorbed_kernel() {
-  const char* force = std::getenv("MLA_CPU_ISA");  // "baseline": for testing both builds on one machine
-  const bool forced_baseline = force != nullptr && std::strcmp(force, "baseline") == 0;
+bool cpu_has_avx2() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
-  if (!forced_baseline && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-      __builtin_cpu_supports("f16c"))
-    return {isa_avx2::run_work_item, "avx2+fma"};
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+#else
+  return false;
 #endif
-  (void)forced_baseline;
-  return {isa_baseline::run_work_item, "baseline"};
+}
+
+}  // namespace
+
+const char* available_kernels() { return cpu_has_avx2() ? "avx2,baseline" : "baseline"; }
+
+bool select_absorbed_kernel(const char* name, absorbed_kernel* out) {
+  if (name == nullptr) {
+    // MLA_CPU_ISA=baseline: the portable build without asking through the ABI.
+    const char* force = std::getenv("MLA_CPU_ISA");
+    name = cpu_has_avx2() && !(force && std::strcmp(force, "baseline") == 0) ? "avx2" : "baseline";
+  }
+  if (std::strcmp(name, "baseline") == 0) {
+    *out = {isa_baseline::run_work_item, "baseline"};
+    return true;
+  }
+  if (std::strcmp(name, "avx2") == 0 && cpu_has_avx2()) {
+    *out = {isa_avx2::run_work_item, "avx2"};
+    return true;
+  }
+  return false;
 }
 
 }  // namespace mla_cpu

@@ -1,6 +1,6 @@
-// Op A entry points on the cpu: validate, plan the split schedule into the
-// workspace, run the work items on the context's OpenMP team; whoever
-// finishes the last split of a tile merges that tile's partials by LSE.
+// Op A on the cpu: plan the split schedule into the workspace, run the work
+// items on the context's OpenMP team; whoever finishes the last split of a
+// tile merges that tile's partials by LSE (in slot order: deterministic).
 #include "cpu_context.hpp"
 #include "element_access.hpp"
 #include "lse_merge.hpp"
@@ -15,20 +15,6 @@
 
 namespace mla_cpu {
 namespace {
-
-// The shared validator with this context's workspace need, then the host
-// check of the index arrays.  Writes nothing.
-mla_status validate_call(const mla_context& ctx, const mla_absorbed_args* a, workspace_layout& layout) {
-  mla_status s = mla::validate_absorbed(a, cpu_limits(), mla::check_level::shape, 0);
-  if (s != MLA_OK) return s;
-  if (a->total_q > INT32_MAX)  // rows are addressed through int32 cu_seqlens_q
-    return mla::fail(MLA_ERR_INVALID_ARGUMENT, "absorbed_args.total_q = %lld: must be <= %d (cu_seqlens_q is int32)",
-                     (long long)a->total_q, INT32_MAX);
-  layout = compute_layout(*a, ctx.threads);
-  s = mla::validate_absorbed(a, cpu_limits(), mla::check_level::full, layout.total_bytes);
-  if (s != MLA_OK) return s;
-  return mla::validate_absorbed_indices_host(a);
-}
 
 // Combines the partial slots of one split tile into out/lse.
 void merge_split_tile(const mla_absorbed_args& a, const split_group& g) {
@@ -49,31 +35,19 @@ void merge_split_tile(const mla_absorbed_args& a, const split_group& g) {
 
 }  // namespace
 
-mla_status absorbed_workspace_size(const mla_context& ctx, const mla_absorbed_args* a, size_t* bytes) {
-  if (bytes == nullptr) return mla::fail(MLA_ERR_INVALID_ARGUMENT, "absorbed_workspace_size: bytes is NULL");
-  const mla_status s = mla::validate_absorbed(a, cpu_limits(), mla::check_level::shape, 0);
-  if (s != MLA_OK) return s;
-  if (a->total_q > INT32_MAX)
-    return mla::fail(MLA_ERR_INVALID_ARGUMENT, "absorbed_args.total_q = %lld: must be <= %d (cu_seqlens_q is int32)",
-                     (long long)a->total_q, INT32_MAX);
-  *bytes = compute_layout(*a, ctx.threads).total_bytes;
-  return MLA_OK;
+size_t absorbed_workspace(const mla_context& ctx, const mla_absorbed_args& a) {
+  return compute_layout(a, ctx.threads, ctx.flags).total_bytes;
 }
 
-mla_status absorbed_plan(const mla_context& ctx, const mla_absorbed_args* a) {
-  workspace_layout layout;
-  const mla_status s = validate_call(ctx, a, layout);
-  if (s != MLA_OK) return s;
-  build_plan(*a, &ctx, ctx.threads);
-  return MLA_OK;
-}
+void absorbed_plan(const mla_context& ctx, const mla_absorbed_args& a) { build_plan(a, &ctx, ctx.threads, ctx.flags); }
 
-mla_status absorbed_run(const mla_context& ctx, const mla_absorbed_args* a) {
-  workspace_layout layout;
-  const mla_status s = validate_call(ctx, a, layout);
-  if (s != MLA_OK) return s;
+mla_status absorbed_run(const mla_context& ctx, const mla_absorbed_args& args) {
+  const mla_absorbed_args* a = &args;
+  // The workspace is caller memory: the skeleton checked which plan it
+  // should hold; this checks that the plan is still intact before indexing.
   char why[512];
-  if (plan_mismatch(*a, &ctx, ctx.threads, why, sizeof why)) return mla::fail(MLA_ERR_NOT_PLANNED, "%s", why);
+  if (plan_mismatch(*a, &ctx, ctx.threads, ctx.flags, why, sizeof why))
+    return mla::fail(MLA_ERR_NOT_PLANNED, "%s", why);
 
   const plan_header& plan = plan_of(*a);
   const work_item* items = items_of(*a);

@@ -22,10 +22,13 @@ void run_work_item(const mla_absorbed_args& a, const work_item& item, const thre
 }
 
 struct absorbed_kernel {
-  run_item_fn run_item;
-  const char* isa;  // "avx2+fma" or "baseline"
+  run_item_fn run_item = nullptr;
+  const char* name = "";  // "avx2" or "baseline" (caps.kernels)
 };
-// The fastest build this CPU can run (MLA_CPU_ISA=baseline forces the other).
-absorbed_kernel select_absorbed_kernel();
+// The builds this CPU can run, fastest first: "avx2,baseline" or "baseline".
+const char* available_kernels();
+// The build named `name` (NULL: the fastest, unless MLA_CPU_ISA=baseline);
+// false when this CPU cannot run it or no build has that name.
+bool select_absorbed_kernel(const char* name, absorbed_kernel* out);
 
 }  // namespace mla_cpu

@@ -8,9 +8,8 @@
 
 namespace mla_cpu {
 
-mla_status merge_states(const mla_context& ctx, const mla_merge_args* a) {
-  const mla_status s = mla::validate_merge(a, cpu_limits());
-  if (s != MLA_OK) return s;
+void merge_states(const mla_context& ctx, const mla_merge_args& args) {
+  const mla_merge_args* a = &args;
   const mla_tensor &po = a->parts_out, &pl = a->parts_lse, &out = a->out, &lse = a->lse;
   const int64_t rows = a->num_rows;
   const int H = a->num_heads, P = a->num_parts, Dv = a->head_dim;
@@ -28,7 +27,6 @@ mla_status merge_states(const mla_context& ctx, const mla_merge_args* a) {
           [&](int d, float v) { store_element(out.data, out.dtype, out_at + (int64_t)d * out.stride[2], v); });
       if (lse.data) static_cast<float*>(lse.data)[r * lse.stride[0] + (int64_t)h * lse.stride[1]] = merged;
     }
-  return MLA_OK;
 }
 
 }  // namespace mla_cpu

@@ -35,22 +35,36 @@ uint64_t index_digest(const mla_absorbed_args& a) {
 
 }  // namespace
 
-workspace_layout compute_layout(const mla_absorbed_args& a, int threads) {
+workspace_layout compute_layout(const mla_absorbed_args& a, int threads, uint32_t flags) {
   workspace_layout L;
   const size_t H = (size_t)a.num_heads, Dl = (size_t)a.latent_dim, D = Dl + (size_t)a.rope_dim;
-  L.q_tile = std::max(1, std::min(a.max_seqlen_q, kPairsPerTile / a.num_heads));
+  const bool invariant = (flags & MLA_CONTEXT_BATCH_INVARIANT) != 0;
+  // Batch-invariant tiles do not depend on max_seqlen_q (a batch property).
+  L.q_tile = std::max(1, invariant ? kPairsPerTile / a.num_heads : std::min(a.max_seqlen_q, kPairsPerTile / a.num_heads));
   // Every tile but the last of a sequence is full.
   const int64_t max_tiles = std::min<int64_t>(a.total_q, (int64_t)a.batch + a.total_q / L.q_tile);
-  const int64_t target = threads > 1 ? (int64_t)kItemsPerThread * threads : 0;
-  // A tile is split into n <= x + 1 items where x = its share of `target`
-  // (see build_plan), so all items <= tiles + target, and a split tile
-  // (x > 1) has n <= 2x: split items <= 2 * target, split tiles <= target.
-  L.max_items = max_tiles + target;
-  L.max_groups = std::min(max_tiles, target);
-  L.max_split_items = std::min<int64_t>(2 * target, L.max_items);
+  if (invariant) {
+    // Only sequences of <= kInvariantSplitQueries queries split (at most
+    // that many rows' tiles each), each tile into <= kInvariantMaxSplits items.
+    const int64_t tiles_per_short_seq = (kInvariantSplitQueries + L.q_tile - 1) / L.q_tile;
+    const int64_t groups = std::min<int64_t>(max_tiles, (int64_t)a.batch * tiles_per_short_seq);
+    L.max_groups = groups;
+    L.max_split_items = groups * kInvariantMaxSplits;
+    L.max_items = max_tiles + L.max_split_items;
+  } else {
+    const int64_t target = threads > 1 ? (int64_t)kItemsPerThread * threads : 0;
+    // A tile is split into n <= x + 1 items where x = its share of `target`
+    // (see build_plan), so all items <= tiles + target, and a split tile
+    // (x > 1) has n <= 2x: split items <= 2 * target, split tiles <= target.
+    L.max_items = max_tiles + target;
+    L.max_groups = std::min(max_tiles, target);
+    L.max_split_items = std::min<int64_t>(2 * target, L.max_items);
+  }
 
   const size_t pairs = (size_t)L.q_tile * H;
-  L.slot_floats = pad_floats(pairs * Dl) + pad_floats(pairs);
+  // Only tiles of <= kInvariantSplitQueries rows split in the invariant plan.
+  const size_t slot_pairs = invariant ? (size_t)std::min(L.q_tile, kInvariantSplitQueries) * H : pairs;
+  L.slot_floats = pad_floats(slot_pairs * Dl) + pad_floats(slot_pairs);
   const size_t scratch_floats = pad_floats(pairs * D) + pad_floats(pairs * Dl) + 2 * pad_floats(pairs) +
                                 pad_floats((size_t)kRowBlock * D) + pad_floats(2 * kRowBlock);
   L.scratch_bytes = scratch_floats * sizeof(float);
@@ -91,13 +105,15 @@ thread_scratch scratch_for_thread(const mla_absorbed_args& a, const workspace_la
   return s;
 }
 
-void build_plan(const mla_absorbed_args& a, const void* ctx, int threads) {
-  const workspace_layout L = compute_layout(a, threads);
+void build_plan(const mla_absorbed_args& a, const void* ctx, int threads, uint32_t flags) {
+  const workspace_layout L = compute_layout(a, threads, flags);
+  const bool invariant = (flags & MLA_CONTEXT_BATCH_INVARIANT) != 0;
   plan_header h;
   std::memset(&h, 0, sizeof h);
   h.magic = kPlanMagic;
   h.ctx = ctx;
   h.threads = threads;
+  h.flags = flags;
   h.batch = a.batch;
   h.num_heads = a.num_heads;
   h.latent_dim = a.latent_dim;
@@ -115,7 +131,7 @@ void build_plan(const mla_absorbed_args& a, const void* ctx, int threads) {
   char* ws = static_cast<char*>(a.workspace);
   work_item* items = reinterpret_cast<work_item*>(ws + L.items_offset);
   split_group* groups = reinterpret_cast<split_group*>(ws + L.groups_offset);
-  const int64_t target = threads > 1 ? (int64_t)kItemsPerThread * threads : 0;
+  const int64_t target = threads > 1 && !invariant ? (int64_t)kItemsPerThread * threads : 0;
 
   // Cost of a tile ~ visible keys x (query rows + 1 for loading the rows).
   auto for_each_tile = [&](auto&& visit) {
@@ -144,6 +160,14 @@ void build_plan(const mla_absorbed_args& a, const void* ctx, int threads) {
       chunk = (int32_t)(((keys + n - 1) / n + kRowBlock - 1) / kRowBlock * kRowBlock);
       n = (keys + chunk - 1) / chunk;
     }
+    const int32_t s_q = a.cu_seqlens_q[b + 1] - a.cu_seqlens_q[b];
+    if (invariant && s_q <= kInvariantSplitQueries && keys > 0) {
+      // Split points at multiples of a chunk that depends on s_k alone.
+      const int64_t s_k = a.kv.seqlens_k[b];
+      const int64_t share = (s_k + kInvariantMaxSplits - 1) / kInvariantMaxSplits;
+      chunk = (int32_t)std::max<int64_t>(kInvariantChunk, (share + kRowBlock - 1) / kRowBlock * kRowBlock);
+      n = (keys + chunk - 1) / chunk;
+    }
     // The bounds of compute_layout hold by construction; this keeps the
     // workspace safe even if they did not.
     if (n > 1 && (n_groups >= L.max_groups || n_slots + n > L.max_split_items ||
@@ -169,7 +193,8 @@ void build_plan(const mla_absorbed_args& a, const void* ctx, int threads) {
   std::memcpy(ws, &h, sizeof h);
 }
 
-const char* plan_mismatch(const mla_absorbed_args& a, const void* ctx, int threads, char* why, size_t why_size) {
+const char* plan_mismatch(const mla_absorbed_args& a, const void* ctx, int threads, uint32_t flags, char* why,
+                          size_t why_size) {
   const plan_header& h = plan_of(a);
   auto differs = [&](const char* field, long long planned, long long now) {
     std::snprintf(why, why_size, "absorbed_args.%s = %lld, but the workspace was planned with %lld: "
@@ -180,7 +205,7 @@ const char* plan_mismatch(const mla_absorbed_args& a, const void* ctx, int threa
     std::snprintf(why, why_size, "absorbed_args.workspace holds no plan: call absorbed_plan with this workspace first");
     return why;
   }
-  if (h.ctx != ctx || h.threads != threads) {
+  if (h.ctx != ctx || h.threads != threads || h.flags != flags) {
     std::snprintf(why, why_size, "absorbed_args.workspace was planned on another context: call absorbed_plan on this one");
     return why;
   }
@@ -201,7 +226,7 @@ const char* plan_mismatch(const mla_absorbed_args& a, const void* ctx, int threa
   }
   // The workspace is caller memory: check the schedule is still in bounds
   // before run indexes anything with it.
-  const workspace_layout L = compute_layout(a, threads);
+  const workspace_layout L = compute_layout(a, threads, flags);
   bool intact = std::memcmp(&L, &h.layout, sizeof L) == 0 && h.num_items >= 0 && h.num_items <= L.max_items &&
                 h.num_groups >= 0 && h.num_groups <= L.max_groups;
   for (int64_t k = 0; intact && k < h.num_items; ++k) {

@@ -23,6 +23,13 @@ constexpr int kRowBlock = 32;          // cache rows converted and scored togeth
 constexpr int kPairsPerTile = 1024;    // (query row, head) pairs one item keeps in flight
 constexpr int kItemsPerThread = 4;     // split target, for load balance
 constexpr int kMinSplitRows = 128;     // smallest key range worth a split
+// MLA_CONTEXT_BATCH_INVARIANT: split points depend on the sequence alone.
+// Sequences of at most kInvariantSplitQueries queries are split over keys
+// at multiples of max(kInvariantChunk, s_k / kInvariantMaxSplits) (rounded
+// to row blocks); longer ones (prefill: tiles enough) are not split.
+constexpr int kInvariantChunk = 2048;
+constexpr int kInvariantMaxSplits = 8;
+constexpr int kInvariantSplitQueries = 8;
 
 struct workspace_layout {
   int32_t q_tile = 1;               // query rows per work item
@@ -35,8 +42,9 @@ struct workspace_layout {
   size_t total_bytes = 0;
 };
 
-// Layout for this batch description and thread count (scalars only).
-workspace_layout compute_layout(const mla_absorbed_args& a, int threads);
+// Layout for this batch description, thread count and context flags
+// (scalars only).
+workspace_layout compute_layout(const mla_absorbed_args& a, int threads, uint32_t flags);
 
 struct work_item {
   int32_t seq, q_begin, q_count;  // query rows [q_begin, q_begin+q_count) of the sequence
@@ -65,6 +73,7 @@ struct plan_header {
   uint64_t magic;
   const void* ctx;
   int32_t threads;
+  uint32_t flags;
   int32_t batch, num_heads, latent_dim, rope_dim, max_seqlen_q, causal, page_size;
   int64_t total_q, block_table_stride;
   const void* cu_seqlens_q;
@@ -75,11 +84,12 @@ struct plan_header {
 };
 
 // Writes the schedule into a->workspace.  Arguments and indices already valid.
-void build_plan(const mla_absorbed_args& a, const void* ctx, int threads);
+void build_plan(const mla_absorbed_args& a, const void* ctx, int threads, uint32_t flags);
 
 // nullptr when a->workspace holds the plan of this call; otherwise writes
 // what differs into `why` and returns it.
-const char* plan_mismatch(const mla_absorbed_args& a, const void* ctx, int threads, char* why, size_t why_size);
+const char* plan_mismatch(const mla_absorbed_args& a, const void* ctx, int threads, uint32_t flags, char* why,
+                          size_t why_size);
 
 inline const plan_header& plan_of(const mla_absorbed_args& a) {
   return *static_cast<const plan_header*>(a.workspace);

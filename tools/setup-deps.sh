@@ -8,6 +8,7 @@ set -euo pipefail
 packages=(
   cmake make g++ git          # build
   doctest-dev                 # unit tests
+  libcli11-dev                # command-line parsing of the tools
   libtbb-dev libomp-dev       # oneTBB; OpenMP (gcc's libgomp ships with g++)
   hipcc libamdhip64-dev rocm-device-libs   # HIP backend (Debian's ROCm 5.2)
   clang-15 clang-tools-15 llvm-15          # HIP device compiler and code-object tools

@@ -1,5 +1,6 @@
-// Fills mla_caps from the limits a backend validates against, so what a
-// plugin claims and what its validator accepts cannot drift apart.
+// Fills mla_caps from the description a backend gives of a context, whose
+// limits are also what its validator enforces, so what a plugin claims and
+// what it accepts cannot drift apart.
 #pragma once
 #include <mla/mla_plugin.h>
 
@@ -7,8 +8,19 @@
 
 namespace mla {
 
-// Checks `caps` (NULL, struct_size) and fills it: ops A and C, the dtype
-// masks and limits from `limits`, and `device_name` (truncated to fit).
-mla_status fill_caps(const backend_limits& limits, const char* device_name, mla_caps* caps);
+struct backend_description {
+  backend_limits limits;
+  uint32_t ops = MLA_OP_BIT(MLA_OP_ABSORBED) | MLA_OP_BIT(MLA_OP_MERGE);
+  const char* device_name = "";
+  int32_t memory_kind = MLA_MEMORY_HOST;
+  int32_t device_api = MLA_DEVICE_API_NONE;
+  uint32_t context_flags = 0;  // filled by the plugin skeleton
+  int32_t decompressed_break_even_q = 0;
+  const char* kernels = "";  // comma-separated, fastest first
+};
+
+// Checks `caps` (NULL, struct_size >= the 1.0 size) and fills what its
+// struct_size covers: the 1.0 fields, then the 1.1 fields.
+mla_status fill_caps(const backend_description& d, mla_caps* caps);
 
 }  // namespace mla

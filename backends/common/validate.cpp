@@ -1,6 +1,7 @@
 #include "validate.hpp"
 
 #include "plugin_error.hpp"
+#include "struct_fields.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -28,9 +29,9 @@ bool dtype_in(int32_t d, uint32_t mask) {
 // that distinct elements land on distinct addresses.
 mla_status check_tensor(const char* name, const mla_tensor& t, int rank, const int64_t* extent,
                         uint32_t dtypes, bool optional, bool is_output) {
-  if (t.struct_size < sizeof(mla_tensor))
-    return fail(MLA_ERR_VERSION, "%s.struct_size = %zu: must be >= %zu (sizeof(mla_tensor))", name,
-                t.struct_size, sizeof(mla_tensor));
+  if (t.struct_size < MLA_TENSOR_SIZE_1_0)
+    return fail(MLA_ERR_VERSION, "%s.struct_size = %zu: must be >= %u (mla_tensor in ABI 1.0)", name,
+                t.struct_size, MLA_TENSOR_SIZE_1_0);
   if (t.data == nullptr) {
     if (optional) return MLA_OK;
     int64_t elements = 1;
@@ -108,134 +109,219 @@ int dtype_size(int32_t dtype) {
   }
 }
 
-mla_status validate_context_desc(const mla_context_desc* desc) {
+mla_status read_context_desc(const mla_context_desc* desc, uint32_t supported_flags, context_config& cfg) {
   CHECK(desc != nullptr, INVALID, "context_desc is NULL");
-  CHECK(desc->struct_size >= sizeof(mla_context_desc), MLA_ERR_VERSION,
-        "context_desc.struct_size = %zu: must be >= %zu", desc->struct_size, sizeof(mla_context_desc));
+  CHECK(desc->struct_size >= MLA_CONTEXT_DESC_SIZE_1_0, MLA_ERR_VERSION,
+        "context_desc.struct_size = %zu: must be >= %u (mla_context_desc in ABI 1.0)", desc->struct_size,
+        MLA_CONTEXT_DESC_SIZE_1_0);
   CHECK(desc->device_ordinal >= 0, INVALID, "context_desc.device_ordinal = %d: must be >= 0", desc->device_ordinal);
   CHECK(desc->reserved0 == 0 && desc->reserved1 == 0, INVALID, "context_desc.reserved0/reserved1: must be 0");
-  CHECK(desc->num_threads >= 0, INVALID, "context_desc.num_threads = %d: must be >= 0", desc->num_threads);
+  CHECK(desc->num_threads >= 0 && desc->num_threads <= MLA_MAX_THREADS, INVALID,
+        "context_desc.num_threads = %d: must be in [0, %d]", desc->num_threads, MLA_MAX_THREADS);
+  cfg = context_config{};
+  cfg.device_ordinal = desc->device_ordinal;
+  cfg.stream = desc->stream;
+  cfg.num_threads = desc->num_threads;
+  if (!has_field(*desc, &mla_context_desc::parallel_for_pool)) return MLA_OK;  // a 1.0 desc
+  CHECK(desc->reserved2 == 0, INVALID, "context_desc.reserved2 = %d: must be 0", desc->reserved2);
+  CHECK((desc->flags & ~supported_flags) == 0, MLA_ERR_UNSUPPORTED,
+        "context_desc.flags = 0x%x: this plugin honours only 0x%x (caps.context_flags)", desc->flags,
+        supported_flags);
+  CHECK(desc->parallel_for == nullptr || desc->num_threads >= 1, INVALID,
+        "context_desc.num_threads = 0: must be >= 1 with parallel_for (the tasks handed out per call)");
+  cfg.flags = desc->flags;
+  cfg.kernel = desc->kernel && desc->kernel[0] ? desc->kernel : nullptr;
+  cfg.parallel_for = desc->parallel_for;
+  cfg.parallel_for_pool = desc->parallel_for_pool;
   return MLA_OK;
 }
 
 mla_status validate_probe_result(const mla_probe_result* r) {
   CHECK(r != nullptr, INVALID, "probe: result is NULL");
-  CHECK(r->struct_size >= sizeof(mla_probe_result), MLA_ERR_VERSION, "probe: result.struct_size = %zu: must be >= %zu",
-        r->struct_size, sizeof(mla_probe_result));
+  CHECK(r->struct_size >= MLA_PROBE_RESULT_SIZE_1_0, MLA_ERR_VERSION,
+        "probe: result.struct_size = %zu: must be >= %u", r->struct_size, MLA_PROBE_RESULT_SIZE_1_0);
   return MLA_OK;
 }
 
-mla_status validate_absorbed(const mla_absorbed_args* a, const backend_limits& lim, check_level level,
-                             size_t workspace_needed) {
-  CHECK(a != nullptr, INVALID, "absorbed_args is NULL");
-  CHECK(a->struct_size >= sizeof(mla_absorbed_args), MLA_ERR_VERSION,
-        "absorbed_args.struct_size = %zu: must be >= %zu (sizeof(mla_absorbed_args) in ABI 1.0)",
-        a->struct_size, sizeof(mla_absorbed_args));
-  CHECK(a->batch >= 0, INVALID, "absorbed_args.batch = %d: must be >= 0", a->batch);
-  CHECK(a->num_heads >= 1, INVALID, "absorbed_args.num_heads = %d: must be >= 1", a->num_heads);
-  CHECK(a->num_heads <= lim.max_heads, MLA_ERR_UNSUPPORTED,
-        "absorbed_args.num_heads = %d: this backend supports at most %d", a->num_heads, lim.max_heads);
-  CHECK(a->latent_dim >= 1, INVALID, "absorbed_args.latent_dim = %d: must be >= 1", a->latent_dim);
-  CHECK(a->latent_dim <= lim.max_latent_dim && a->latent_dim % lim.latent_dim_multiple == 0,
-        MLA_ERR_UNSUPPORTED, "absorbed_args.latent_dim = %d: this backend supports multiples of %d up to %d",
-        a->latent_dim, lim.latent_dim_multiple, lim.max_latent_dim);
-  CHECK(a->rope_dim >= 0, INVALID, "absorbed_args.rope_dim = %d: must be >= 0", a->rope_dim);
-  CHECK(a->rope_dim <= lim.max_rope_dim, MLA_ERR_UNSUPPORTED,
-        "absorbed_args.rope_dim = %d: this backend supports at most %d", a->rope_dim, lim.max_rope_dim);
-  CHECK(a->total_q >= 0, INVALID, "absorbed_args.total_q = %lld: must be >= 0", (long long)a->total_q);
-  CHECK(a->max_seqlen_q >= 0, INVALID, "absorbed_args.max_seqlen_q = %d: must be >= 0", a->max_seqlen_q);
-  CHECK(a->max_seqlen_q <= a->total_q || a->batch == 0, INVALID,
-        "absorbed_args.max_seqlen_q = %d: must be <= total_q = %lld", a->max_seqlen_q, (long long)a->total_q);
-  CHECK(a->causal == 0 || a->causal == 1, INVALID, "absorbed_args.causal = %d: must be 0 or 1", a->causal);
-  CHECK(std::isfinite(a->scale) && a->scale > 0.0f, INVALID, "absorbed_args.scale = %g: must be finite and > 0",
-        (double)a->scale);
-  CHECK(a->reserved0 == 0, INVALID, "absorbed_args.reserved0 = %d: must be 0", a->reserved0);
-  if (level == check_level::shape) return MLA_OK;
+namespace {
 
-  const mla_paged_cache& kv = a->kv;
-  CHECK(a->batch == 0 || a->cu_seqlens_q != nullptr, INVALID, "absorbed_args.cu_seqlens_q is NULL");
-  const int64_t q_extent[3] = {a->total_q, a->num_heads, (int64_t)a->latent_dim + a->rope_dim};
-  const int64_t o_extent[3] = {a->total_q, a->num_heads, a->latent_dim};
-  TRY(check_tensor("absorbed_args.q", a->q, 3, q_extent, lim.q_dtypes, false, false));
-  TRY(check_tensor("absorbed_args.out", a->out, 3, o_extent, lim.out_dtypes, false, true));
-  TRY(check_tensor("absorbed_args.lse", a->lse, 2, o_extent, MLA_DTYPE_BIT(MLA_DTYPE_F32), true, true));
+// The attention scalars both ops share; `op` names the args struct.
+struct attention_scalars {
+  int32_t batch, num_heads, latent_dim, rope_dim;
+  int64_t total_q;
+  int32_t max_seqlen_q, causal;
+  float scale;
+};
 
-  CHECK(kv.struct_size >= sizeof(mla_paged_cache), MLA_ERR_VERSION,
-        "absorbed_args.kv.struct_size = %zu: must be >= %zu", kv.struct_size, sizeof(mla_paged_cache));
-  if (a->batch > 0) {
-    CHECK(kv.data != nullptr, INVALID, "absorbed_args.kv.data is NULL");
-    CHECK(kv.block_table != nullptr, INVALID, "absorbed_args.kv.block_table is NULL");
-    CHECK(kv.seqlens_k != nullptr, INVALID, "absorbed_args.kv.seqlens_k is NULL");
+mla_status check_attention_scalars(const char* op, const attention_scalars& a, const backend_limits& lim) {
+  CHECK(a.batch >= 0, INVALID, "%s.batch = %d: must be >= 0", op, a.batch);
+  CHECK(a.num_heads >= 1, INVALID, "%s.num_heads = %d: must be >= 1", op, a.num_heads);
+  CHECK(a.num_heads <= lim.max_heads, MLA_ERR_UNSUPPORTED, "%s.num_heads = %d: this backend supports at most %d", op,
+        a.num_heads, lim.max_heads);
+  CHECK(a.latent_dim >= 1, INVALID, "%s.latent_dim = %d: must be >= 1", op, a.latent_dim);
+  CHECK(a.latent_dim <= lim.max_latent_dim && a.latent_dim % lim.latent_dim_multiple == 0, MLA_ERR_UNSUPPORTED,
+        "%s.latent_dim = %d: this backend supports multiples of %d up to %d", op, a.latent_dim,
+        lim.latent_dim_multiple, lim.max_latent_dim);
+  CHECK(a.rope_dim >= 0, INVALID, "%s.rope_dim = %d: must be >= 0", op, a.rope_dim);
+  CHECK(a.rope_dim <= lim.max_rope_dim, MLA_ERR_UNSUPPORTED, "%s.rope_dim = %d: this backend supports at most %d", op,
+        a.rope_dim, lim.max_rope_dim);
+  CHECK(a.total_q >= 0, INVALID, "%s.total_q = %lld: must be >= 0", op, (long long)a.total_q);
+  CHECK(a.max_seqlen_q >= 0, INVALID, "%s.max_seqlen_q = %d: must be >= 0", op, a.max_seqlen_q);
+  CHECK(a.max_seqlen_q <= a.total_q || a.batch == 0, INVALID, "%s.max_seqlen_q = %d: must be <= total_q = %lld", op,
+        a.max_seqlen_q, (long long)a.total_q);
+  CHECK(a.causal == 0 || a.causal == 1, INVALID, "%s.causal = %d: must be 0 or 1", op, a.causal);
+  CHECK(std::isfinite(a.scale) && a.scale > 0.0f, INVALID, "%s.scale = %g: must be finite and > 0", op,
+        (double)a.scale);
+  return MLA_OK;
+}
+
+// The paged cache of either op (struct, dtype, geometry, pointers).
+mla_status check_cache(const char* op, const mla_paged_cache& kv, int32_t batch, int32_t latent_dim, int32_t rope_dim,
+                       const backend_limits& lim) {
+  CHECK(kv.struct_size >= MLA_PAGED_CACHE_SIZE_1_0, MLA_ERR_VERSION,
+        "%s.kv.struct_size = %zu: must be >= %u (mla_paged_cache in ABI 1.0)", op, kv.struct_size,
+        MLA_PAGED_CACHE_SIZE_1_0);
+  if (batch > 0) {
+    CHECK(kv.data != nullptr, INVALID, "%s.kv.data is NULL", op);
+    CHECK(kv.block_table != nullptr, INVALID, "%s.kv.block_table is NULL", op);
+    CHECK(kv.seqlens_k != nullptr, INVALID, "%s.kv.seqlens_k is NULL", op);
   }
   CHECK(dtype_in(kv.dtype, lim.cache_dtypes), kv.dtype >= 1 && kv.dtype <= 5 ? MLA_ERR_UNSUPPORTED : INVALID,
-        "absorbed_args.kv.dtype = %d (%s): not supported here", kv.dtype, dtype_label(kv.dtype));
-  CHECK(kv.page_size >= 1, INVALID, "absorbed_args.kv.page_size = %d: must be >= 1", kv.page_size);
+        "%s.kv.dtype = %d (%s): not supported here", op, kv.dtype, dtype_label(kv.dtype));
+  CHECK(kv.page_size >= 1, INVALID, "%s.kv.page_size = %d: must be >= 1", op, kv.page_size);
   CHECK(kv.page_size <= lim.max_page_size, MLA_ERR_UNSUPPORTED,
-        "absorbed_args.kv.page_size = %d: this backend supports at most %d", kv.page_size, lim.max_page_size);
-  CHECK(kv.num_pages >= 1, INVALID, "absorbed_args.kv.num_pages = %lld: must be >= 1", (long long)kv.num_pages);
-  CHECK(kv.latent_offset >= 0, INVALID, "absorbed_args.kv.latent_offset = %d: must be >= 0", kv.latent_offset);
-  CHECK(kv.rope_offset >= 0, INVALID, "absorbed_args.kv.rope_offset = %d: must be >= 0", kv.rope_offset);
-  const int64_t row_extent = std::max<int64_t>((int64_t)kv.latent_offset + a->latent_dim,
-                                               (int64_t)kv.rope_offset + a->rope_dim);
+        "%s.kv.page_size = %d: this backend supports at most %d", op, kv.page_size, lim.max_page_size);
+  CHECK(kv.num_pages >= 1, INVALID, "%s.kv.num_pages = %lld: must be >= 1", op, (long long)kv.num_pages);
+  CHECK(kv.latent_offset >= 0, INVALID, "%s.kv.latent_offset = %d: must be >= 0", op, kv.latent_offset);
+  CHECK(kv.rope_offset >= 0, INVALID, "%s.kv.rope_offset = %d: must be >= 0", op, kv.rope_offset);
+  const int64_t row_extent =
+      std::max<int64_t>((int64_t)kv.latent_offset + latent_dim, (int64_t)kv.rope_offset + rope_dim);
   CHECK(kv.row_stride >= row_extent || kv.page_size == 1, INVALID,
-        "absorbed_args.kv.row_stride = %lld: rows would overlap (a row spans %lld elements)",
-        (long long)kv.row_stride, (long long)row_extent);
+        "%s.kv.row_stride = %lld: rows would overlap (a row spans %lld elements)", op, (long long)kv.row_stride,
+        (long long)row_extent);
   const int64_t page_extent = (int64_t)(kv.page_size - 1) * kv.row_stride + row_extent;
   CHECK(kv.page_stride >= page_extent || kv.num_pages == 1, INVALID,
-        "absorbed_args.kv.page_stride = %lld: pages would overlap (a page spans %lld elements)",
-        (long long)kv.page_stride, (long long)page_extent);
-  CHECK(kv.block_table_stride >= 1, INVALID, "absorbed_args.kv.block_table_stride = %lld: must be >= 1",
+        "%s.kv.page_stride = %lld: pages would overlap (a page spans %lld elements)", op, (long long)kv.page_stride,
+        (long long)page_extent);
+  CHECK(kv.block_table_stride >= 1, INVALID, "%s.kv.block_table_stride = %lld: must be >= 1", op,
         (long long)kv.block_table_stride);
-
-  if (workspace_needed > 0) {
-    CHECK(a->workspace != nullptr, MLA_ERR_WORKSPACE,
-          "absorbed_args.workspace is NULL: this call needs %zu bytes (absorbed_workspace_size)", workspace_needed);
-    CHECK(reinterpret_cast<uintptr_t>(a->workspace) % 256 == 0, MLA_ERR_WORKSPACE,
-          "absorbed_args.workspace = %p: must be 256-byte aligned", a->workspace);
-    CHECK(a->workspace_bytes >= workspace_needed, MLA_ERR_WORKSPACE,
-          "absorbed_args.workspace_bytes = %zu: this call needs %zu (absorbed_workspace_size)", a->workspace_bytes,
-          workspace_needed);
-  }
   return MLA_OK;
 }
 
-mla_status validate_absorbed_indices_host(const mla_absorbed_args* a) {
-  if (a->batch == 0) return MLA_OK;
-  const int32_t* cu = a->cu_seqlens_q;
-  CHECK(cu[0] == 0, INVALID, "absorbed_args.cu_seqlens_q[0] = %d: must be 0", cu[0]);
-  for (int32_t b = 0; b < a->batch; ++b) {
+mla_status check_workspace(const char* op, const void* workspace, size_t bytes, size_t needed, const char* sizer) {
+  if (needed == 0) return MLA_OK;
+  CHECK(workspace != nullptr, MLA_ERR_WORKSPACE, "%s.workspace is NULL: this call needs %zu bytes (%s)", op, needed,
+        sizer);
+  CHECK(reinterpret_cast<uintptr_t>(workspace) % 256 == 0, MLA_ERR_WORKSPACE,
+        "%s.workspace = %p: must be 256-byte aligned", op, workspace);
+  CHECK(bytes >= needed, MLA_ERR_WORKSPACE, "%s.workspace_bytes = %zu: this call needs %zu (%s)", op, bytes, needed,
+        sizer);
+  return MLA_OK;
+}
+
+// cu_seqlens_q, seqlens_k and block_table contents (host memory).
+mla_status check_indices_host(const char* op, int32_t batch, const int32_t* cu, int64_t total_q,
+                              int32_t max_seqlen_q, const mla_paged_cache& kv) {
+  if (batch == 0) return MLA_OK;
+  CHECK(cu[0] == 0, INVALID, "%s.cu_seqlens_q[0] = %d: must be 0", op, cu[0]);
+  for (int32_t b = 0; b < batch; ++b) {
     const int64_t sq = (int64_t)cu[b + 1] - cu[b];
-    CHECK(sq >= 0, INVALID, "absorbed_args.cu_seqlens_q[%d] = %d: must be >= cu_seqlens_q[%d] = %d", b + 1,
-          cu[b + 1], b, cu[b]);
-    CHECK(sq <= a->max_seqlen_q, INVALID,
-          "absorbed_args.cu_seqlens_q: sequence %d has %lld queries, more than max_seqlen_q = %d", b,
-          (long long)sq, a->max_seqlen_q);
+    CHECK(sq >= 0, INVALID, "%s.cu_seqlens_q[%d] = %d: must be >= cu_seqlens_q[%d] = %d", op, b + 1, cu[b + 1], b,
+          cu[b]);
+    CHECK(sq <= max_seqlen_q, INVALID, "%s.cu_seqlens_q: sequence %d has %lld queries, more than max_seqlen_q = %d",
+          op, b, (long long)sq, max_seqlen_q);
   }
-  CHECK(cu[a->batch] == a->total_q, INVALID, "absorbed_args.cu_seqlens_q[%d] = %d: must equal total_q = %lld",
-        a->batch, cu[a->batch], (long long)a->total_q);
-  const mla_paged_cache& kv = a->kv;
-  for (int32_t b = 0; b < a->batch; ++b) {
+  CHECK(cu[batch] == total_q, INVALID, "%s.cu_seqlens_q[%d] = %d: must equal total_q = %lld", op, batch, cu[batch],
+        (long long)total_q);
+  for (int32_t b = 0; b < batch; ++b) {
     const int32_t sk = kv.seqlens_k[b];
-    CHECK(sk >= 0, INVALID, "absorbed_args.kv.seqlens_k[%d] = %d: must be >= 0", b, sk);
+    CHECK(sk >= 0, INVALID, "%s.kv.seqlens_k[%d] = %d: must be >= 0", op, b, sk);
     const int64_t pages = ((int64_t)sk + kv.page_size - 1) / kv.page_size;
     CHECK(pages <= kv.block_table_stride, INVALID,
-          "absorbed_args.kv.seqlens_k[%d] = %d: needs %lld pages, more than block_table_stride = %lld", b, sk,
+          "%s.kv.seqlens_k[%d] = %d: needs %lld pages, more than block_table_stride = %lld", op, b, sk,
           (long long)pages, (long long)kv.block_table_stride);
     for (int64_t p = 0; p < pages; ++p) {
       const int32_t page = kv.block_table[b * kv.block_table_stride + p];
       CHECK(page >= 0 && page < kv.num_pages, INVALID,
-            "absorbed_args.kv.block_table[%d][%lld] = %d: must be in [0, num_pages = %lld)", b, (long long)p, page,
+            "%s.kv.block_table[%d][%lld] = %d: must be in [0, num_pages = %lld)", op, b, (long long)p, page,
             (long long)kv.num_pages);
     }
   }
   return MLA_OK;
 }
 
+}  // namespace
+
+mla_status validate_absorbed(const mla_absorbed_args* a, const backend_limits& lim, check_level level,
+                             size_t workspace_needed) {
+  static const char* const op = "absorbed_args";
+  CHECK(a != nullptr, INVALID, "absorbed_args is NULL");
+  CHECK(a->struct_size >= MLA_ABSORBED_ARGS_SIZE_1_0, MLA_ERR_VERSION,
+        "absorbed_args.struct_size = %zu: must be >= %u (mla_absorbed_args in ABI 1.0)", a->struct_size,
+        MLA_ABSORBED_ARGS_SIZE_1_0);
+  TRY(check_attention_scalars(op, {a->batch, a->num_heads, a->latent_dim, a->rope_dim, a->total_q, a->max_seqlen_q,
+                                   a->causal, a->scale},
+                              lim));
+  CHECK(a->reserved0 == 0, INVALID, "absorbed_args.reserved0 = %d: must be 0", a->reserved0);
+  if (level == check_level::shape) return MLA_OK;
+
+  CHECK(a->batch == 0 || a->cu_seqlens_q != nullptr, INVALID, "absorbed_args.cu_seqlens_q is NULL");
+  const int64_t q_extent[3] = {a->total_q, a->num_heads, (int64_t)a->latent_dim + a->rope_dim};
+  const int64_t o_extent[3] = {a->total_q, a->num_heads, a->latent_dim};
+  TRY(check_tensor("absorbed_args.q", a->q, 3, q_extent, lim.q_dtypes, false, false));
+  TRY(check_tensor("absorbed_args.out", a->out, 3, o_extent, lim.out_dtypes, false, true));
+  TRY(check_tensor("absorbed_args.lse", a->lse, 2, o_extent, MLA_DTYPE_BIT(MLA_DTYPE_F32), true, true));
+  TRY(check_cache(op, a->kv, a->batch, a->latent_dim, a->rope_dim, lim));
+  return check_workspace(op, a->workspace, a->workspace_bytes, workspace_needed, "absorbed_workspace_size");
+}
+
+mla_status validate_decompressed(const mla_decompressed_args* a, const backend_limits& lim, check_level level,
+                                 size_t workspace_needed) {
+  static const char* const op = "decompressed_args";
+  CHECK(a != nullptr, INVALID, "decompressed_args is NULL");
+  CHECK(a->struct_size >= MLA_DECOMPRESSED_ARGS_SIZE_1_1, MLA_ERR_VERSION,
+        "decompressed_args.struct_size = %zu: must be >= %u (mla_decompressed_args in ABI 1.1)", a->struct_size,
+        MLA_DECOMPRESSED_ARGS_SIZE_1_1);
+  TRY(check_attention_scalars(op, {a->batch, a->num_heads, a->latent_dim, a->rope_dim, a->total_q, a->max_seqlen_q,
+                                   a->causal, a->scale},
+                              lim));
+  CHECK(a->nope_dim >= 1, INVALID, "decompressed_args.nope_dim = %d: must be >= 1", a->nope_dim);
+  CHECK(a->nope_dim <= lim.max_nope_dim, MLA_ERR_UNSUPPORTED,
+        "decompressed_args.nope_dim = %d: this backend supports at most %d", a->nope_dim, lim.max_nope_dim);
+  CHECK(a->v_dim >= 1, INVALID, "decompressed_args.v_dim = %d: must be >= 1", a->v_dim);
+  CHECK(a->v_dim <= lim.max_v_dim, MLA_ERR_UNSUPPORTED, "decompressed_args.v_dim = %d: this backend supports at most %d",
+        a->v_dim, lim.max_v_dim);
+  CHECK(a->mode >= MLA_DECOMPRESSED_AUTO && a->mode <= MLA_DECOMPRESSED_FORCE_ABSORBED, INVALID,
+        "decompressed_args.mode = %d: must be MLA_DECOMPRESSED_AUTO (0), _FORCE (1) or _FORCE_ABSORBED (2)", a->mode);
+  if (level == check_level::shape) return MLA_OK;
+
+  CHECK(a->batch == 0 || a->cu_seqlens_q != nullptr, INVALID, "decompressed_args.cu_seqlens_q is NULL");
+  const int64_t q_extent[3] = {a->total_q, a->num_heads, (int64_t)a->nope_dim + a->rope_dim};
+  const int64_t uk_extent[3] = {a->num_heads, a->nope_dim, a->latent_dim};
+  const int64_t uv_extent[3] = {a->num_heads, a->v_dim, a->latent_dim};
+  const int64_t o_extent[3] = {a->total_q, a->num_heads, a->v_dim};
+  TRY(check_tensor("decompressed_args.q", a->q, 3, q_extent, lim.q_dtypes, false, false));
+  TRY(check_tensor("decompressed_args.w_uk", a->w_uk, 3, uk_extent, lim.weight_dtypes, false, false));
+  TRY(check_tensor("decompressed_args.w_uv", a->w_uv, 3, uv_extent, lim.weight_dtypes, false, false));
+  TRY(check_tensor("decompressed_args.out", a->out, 3, o_extent, lim.out_dtypes, false, true));
+  TRY(check_tensor("decompressed_args.lse", a->lse, 2, o_extent, MLA_DTYPE_BIT(MLA_DTYPE_F32), true, true));
+  TRY(check_cache(op, a->kv, a->batch, a->latent_dim, a->rope_dim, lim));
+  return check_workspace(op, a->workspace, a->workspace_bytes, workspace_needed, "decompressed_workspace_size");
+}
+
+mla_status validate_absorbed_indices_host(const mla_absorbed_args* a) {
+  return check_indices_host("absorbed_args", a->batch, a->cu_seqlens_q, a->total_q, a->max_seqlen_q, a->kv);
+}
+
+mla_status validate_decompressed_indices_host(const mla_decompressed_args* a) {
+  return check_indices_host("decompressed_args", a->batch, a->cu_seqlens_q, a->total_q, a->max_seqlen_q, a->kv);
+}
+
 mla_status validate_merge(const mla_merge_args* a, const backend_limits& lim) {
   CHECK(a != nullptr, INVALID, "merge_args is NULL");
-  CHECK(a->struct_size >= sizeof(mla_merge_args), MLA_ERR_VERSION,
-        "merge_args.struct_size = %zu: must be >= %zu (sizeof(mla_merge_args) in ABI 1.0)", a->struct_size,
-        sizeof(mla_merge_args));
+  CHECK(a->struct_size >= MLA_MERGE_ARGS_SIZE_1_0, MLA_ERR_VERSION,
+        "merge_args.struct_size = %zu: must be >= %u (mla_merge_args in ABI 1.0)", a->struct_size,
+        MLA_MERGE_ARGS_SIZE_1_0);
   CHECK(a->num_parts >= 1, INVALID, "merge_args.num_parts = %d: must be >= 1", a->num_parts);
   CHECK(a->head_dim >= 1, INVALID, "merge_args.head_dim = %d: must be >= 1", a->head_dim);
   CHECK(a->num_rows >= 0, INVALID, "merge_args.num_rows = %lld: must be >= 0", (long long)a->num_rows);

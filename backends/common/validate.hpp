@@ -7,7 +7,7 @@
 
 namespace mla {
 
-// What a backend accepts; filled from its capabilities.
+// What a backend accepts; the same numbers fill its caps.
 struct backend_limits {
   uint32_t q_dtypes = 0;
   uint32_t cache_dtypes = 0;
@@ -17,6 +17,21 @@ struct backend_limits {
   int32_t max_rope_dim = 0;
   int32_t latent_dim_multiple = 1;
   int32_t max_page_size = 0;
+  // op B (max_nope_dim 0: no op B)
+  uint32_t weight_dtypes = 0;
+  int32_t max_nope_dim = 0;
+  int32_t max_v_dim = 0;
+};
+
+// mla_context_desc as a plugin sees it: 1.1 fields defaulted for a 1.0 desc.
+struct context_config {
+  int32_t device_ordinal = 0;
+  void* stream = nullptr;
+  int32_t num_threads = 0;
+  uint32_t flags = 0;
+  const char* kernel = nullptr;  // NULL: the plugin picks (an empty string reads as NULL)
+  mla_parallel_for_fn parallel_for = nullptr;
+  void* parallel_for_pool = nullptr;
 };
 
 enum class check_level {
@@ -28,15 +43,20 @@ enum class check_level {
 // checked against args->workspace at check_level::full.
 mla_status validate_absorbed(const mla_absorbed_args* args, const backend_limits& limits,
                              check_level level, size_t workspace_needed);
+// The same for op B (weights, Dn, Dv, mode).
+mla_status validate_decompressed(const mla_decompressed_args* args, const backend_limits& limits,
+                                 check_level level, size_t workspace_needed);
 
 // Contents of cu_seqlens_q, seqlens_k and block_table, for backends whose
-// memory is host memory (the cpu plugin).  Call after validate_absorbed.
+// memory is host memory (the cpu plugin).  Call after the full check.
 mla_status validate_absorbed_indices_host(const mla_absorbed_args* args);
+mla_status validate_decompressed_indices_host(const mla_decompressed_args* args);
 
 mla_status validate_merge(const mla_merge_args* args, const backend_limits& limits);
 
-// Checks desc->struct_size and reserved fields (NULL desc is invalid).
-mla_status validate_context_desc(const mla_context_desc* desc);
+// Checks desc (NULL, struct_size, reserved fields, num_threads, flags
+// within `supported_flags`, parallel_for) and reads it into `cfg`.
+mla_status read_context_desc(const mla_context_desc* desc, uint32_t supported_flags, context_config& cfg);
 
 // Checks probe's result argument: not NULL, struct_size large enough.
 mla_status validate_probe_result(const mla_probe_result* r);

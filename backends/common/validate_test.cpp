@@ -109,7 +109,7 @@ TEST_CASE("validate_absorbed: the valid call passes at both levels") {
 
 TEST_CASE("validate_absorbed: each rule, its status and the argument it names") {
   const std::vector<rule> rules = {
-      {"struct_size", MLA_ERR_VERSION, "absorbed_args.struct_size", [](valid_call& v) { v.a.struct_size -= 8; }},
+      {"struct_size", MLA_ERR_VERSION, "absorbed_args.struct_size", [](valid_call& v) { v.a.struct_size = MLA_ABSORBED_ARGS_SIZE_1_0 - 8; }},
       {"batch", INVALID, "absorbed_args.batch", [](valid_call& v) { v.a.batch = -2; }},
       {"num_heads 0", INVALID, "absorbed_args.num_heads", [](valid_call& v) { v.a.num_heads = 0; }},
       {"num_heads > max", MLA_ERR_UNSUPPORTED, "absorbed_args.num_heads", [](valid_call& v) { v.a.num_heads = 129; }},
@@ -290,24 +290,72 @@ TEST_CASE("validate_merge: each rule") {
   CHECK(mla::validate_merge(&no_lse, limits()) == MLA_OK);
 }
 
-TEST_CASE("validate_context_desc and dtype_size") {
+TEST_CASE("read_context_desc: 1.0 and 1.1 descriptors, flags, threads, pool") {
+  mla::context_config cfg;
   mla_context_desc d{};
   d.struct_size = sizeof d;
-  CHECK(mla::validate_context_desc(&d) == MLA_OK);
-  CHECK(mla::validate_context_desc(nullptr) == INVALID);
+  CHECK(mla::read_context_desc(&d, 0, cfg) == MLA_OK);
+  CHECK(mla::read_context_desc(nullptr, 0, cfg) == INVALID);
   d.num_threads = -1;
-  CHECK(mla::validate_context_desc(&d) == INVALID);
+  CHECK(mla::read_context_desc(&d, 0, cfg) == INVALID);
   CHECK(names("context_desc.num_threads"));
+  d.num_threads = MLA_MAX_THREADS + 1;
+  CHECK(mla::read_context_desc(&d, 0, cfg) == INVALID);
   d.num_threads = 0;
   d.device_ordinal = -1;
-  CHECK(mla::validate_context_desc(&d) == INVALID);
+  CHECK(mla::read_context_desc(&d, 0, cfg) == INVALID);
   CHECK(names("context_desc.device_ordinal"));
   d.device_ordinal = 0;
   d.reserved0 = 1;
-  CHECK(mla::validate_context_desc(&d) == INVALID);
+  CHECK(mla::read_context_desc(&d, 0, cfg) == INVALID);
   d.reserved0 = 0;
   d.struct_size = 4;
-  CHECK(mla::validate_context_desc(&d) == MLA_ERR_VERSION);
+  CHECK(mla::read_context_desc(&d, 0, cfg) == MLA_ERR_VERSION);
+
+  // A 1.1 field past a 1.0 struct_size is never read: it defaults.
+  d.struct_size = MLA_CONTEXT_DESC_SIZE_1_0;
+  d.flags = 0xffffffffu;
+  d.kernel = "anything";
+  CHECK(mla::read_context_desc(&d, 0, cfg) == MLA_OK);
+  CHECK(cfg.flags == 0);
+  CHECK(cfg.kernel == nullptr);
+  // ... and read, checked, at the 1.1 size.
+  d.struct_size = MLA_CONTEXT_DESC_SIZE_1_1;
+  CHECK(mla::read_context_desc(&d, MLA_CONTEXT_BATCH_INVARIANT, cfg) == MLA_ERR_UNSUPPORTED);
+  CHECK(names("context_desc.flags"));
+  d.flags = MLA_CONTEXT_BATCH_INVARIANT;
+  CHECK(mla::read_context_desc(&d, 0, cfg) == MLA_ERR_UNSUPPORTED);
+  CHECK(mla::read_context_desc(&d, MLA_CONTEXT_BATCH_INVARIANT, cfg) == MLA_OK);
+  CHECK(cfg.flags == MLA_CONTEXT_BATCH_INVARIANT);
+  CHECK(std::string(cfg.kernel) == "anything");
+  d.kernel = "";
+  CHECK(mla::read_context_desc(&d, MLA_CONTEXT_BATCH_INVARIANT, cfg) == MLA_OK);
+  CHECK(cfg.kernel == nullptr);
+  d.parallel_for = [](void*, int32_t, mla_task_fn, void*) {};
+  CHECK(mla::read_context_desc(&d, MLA_CONTEXT_BATCH_INVARIANT, cfg) == INVALID);  // needs num_threads >= 1
+  CHECK(names("context_desc.num_threads"));
+  d.num_threads = 2;
+  CHECK(mla::read_context_desc(&d, MLA_CONTEXT_BATCH_INVARIANT, cfg) == MLA_OK);
+  d.reserved2 = 3;
+  CHECK(mla::read_context_desc(&d, MLA_CONTEXT_BATCH_INVARIANT, cfg) == INVALID);
+}
+
+TEST_CASE("frozen sizes: 1.0-sized args are accepted, smaller ones refused") {
+  valid_call c;
+  c.a.struct_size = MLA_ABSORBED_ARGS_SIZE_1_0;
+  CHECK(full(c.a) == MLA_OK);
+  c.a.struct_size = MLA_ABSORBED_ARGS_SIZE_1_0 - 8;
+  CHECK(full(c.a) == MLA_ERR_VERSION);
+  CHECK(names("absorbed_args.struct_size"));
+  c.a.struct_size = sizeof c.a;
+  c.a.q.struct_size = MLA_TENSOR_SIZE_1_0;  // nested descriptors are frozen at their 1.0 size
+  c.a.kv.struct_size = MLA_PAGED_CACHE_SIZE_1_0;
+  CHECK(full(c.a) == MLA_OK);
+  c.a.kv.struct_size = MLA_PAGED_CACHE_SIZE_1_0 - 1;
+  CHECK(full(c.a) == MLA_ERR_VERSION);
+}
+
+TEST_CASE("dtype_size") {
   CHECK(mla::dtype_size(MLA_DTYPE_F32) == 4);
   CHECK(mla::dtype_size(MLA_DTYPE_F16) == 2);
   CHECK(mla::dtype_size(MLA_DTYPE_BF16) == 2);

@@ -14,9 +14,12 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <utility>
+
 #include "../gpu/absorbed_common.cuh"
 #include "absorbed_mma.hpp"
 #include "mma_primitives.cuh"
+#include "tile_table.hpp"
 
 namespace mla_cuda {
 namespace {
@@ -24,37 +27,7 @@ namespace {
 using mla_gpu::absorbed_params;
 using mla_gpu::seq_plan;
 
-constexpr int kThreads = 256;
-constexpr int kWarps = kThreads / 32;
-constexpr int kLatent = 512;
-constexpr int kDims = 576;          // latent + rope
-constexpr int kChunks = kDims / 8;  // 16-byte chunks per row
-constexpr int kRowBytes = kDims * 2;
-
-template <int ROWS, int BN>
-struct shape {
-  static constexpr int row_warps = ROWS / 16;
-  static constexpr int col_warps = kWarps / row_warps;
-  // Phase 1: n8 tiles of S per warp (warps past BN/8 tiles idle there).
-  static constexpr int s_tiles = (BN / 8) / col_warps > 0 ? (BN / 8) / col_warps : 1;
-  static constexpr int s_active_warps = (BN / 8) / s_tiles;  // column warps with S work
-  // Phase 2: output dims per warp and their n8 tiles.
-  static constexpr int o_dims = kLatent / col_warps;
-  static constexpr int o_tiles = o_dims / 8;
-  static constexpr int p_stride = BN + 8;  // padded P row (elements)
-  // KV ring depth: 16-row tiles of 48 keys leave room for three stages, so
-  // two tiles stream while one is consumed (no refill bubble; NOTES.md v4).
-  static constexpr int stages = (ROWS == 16 && BN == 48) ? 3 : 2;
-  // 16-row tiles of 32 keys (94 KB): two CTAs per SM (<= 128 registers).
-  static constexpr int ctas_per_sm = (ROWS == 16 && BN == 32) ? 2 : 1;
-  static constexpr size_t q_bytes = (size_t)ROWS * kRowBytes;
-  static constexpr size_t k_bytes = (size_t)BN * kRowBytes;
-  static constexpr size_t p_bytes = (size_t)ROWS * p_stride * 2;
-  static constexpr size_t red_bytes = (size_t)col_warps * ROWS * sizeof(float);
-  static constexpr size_t smem_bytes = q_bytes + stages * k_bytes + p_bytes + red_bytes;
-  static_assert(s_tiles == 1 || s_tiles % 2 == 0, "S tiles are loaded in pairs");
-  static_assert(o_tiles % 2 == 0, "V tiles are loaded in pairs");
-};
+using namespace mma_config;
 
 __device__ __forceinline__ uint32_t swizzled(int row, int chunk) {
   return (uint32_t)(row * kRowBytes + ((chunk ^ (row & 7)) << 4));
@@ -333,30 +306,34 @@ cudaError_t launch_typed(const absorbed_params& p, cudaStream_t stream) {
   return cudaGetLastError();
 }
 
-template <class T>
-cudaError_t launch_rows(const absorbed_params& p, cudaStream_t stream) {
-  const int rows = p.tile.rows, bn = p.tile.block_n;
-  if (rows == 64 && bn == 64) return launch_typed<T, 64, 64>(p, stream);
-  if (rows == 64 && bn == 32) return launch_typed<T, 64, 32>(p, stream);
-  if (rows == 16 && bn == 64) return launch_typed<T, 16, 64>(p, stream);
-  if (rows == 16 && bn == 48) return launch_typed<T, 16, 48>(p, stream);
-  return launch_typed<T, 16, 32>(p, stream);
+// Launches the kernel of tile-table entry I when it is the mma.sync tile p asks for.
+template <class T, size_t I>
+bool try_tile(const absorbed_params& p, cudaStream_t stream, cudaError_t* e) {
+  constexpr tile_entry t = kTiles[I];
+  if constexpr (t.level != level_mma) {
+    return false;
+  } else {
+    if (t.rows != p.tile.rows || t.block_n != p.tile.block_n) return false;
+    *e = launch_typed<T, t.rows, t.block_n>(p, stream);
+    return true;
+  }
+}
+
+// Every mma.sync entry of the tile table is instantiated; a tile outside
+// the table is a hard error (cudaErrorInvalidConfiguration), never a fallback.
+template <class T, size_t... I>
+cudaError_t launch_tile(const absorbed_params& p, cudaStream_t stream, std::index_sequence<I...>) {
+  cudaError_t e = cudaErrorInvalidConfiguration;
+  (void)(try_tile<T, I>(p, stream, &e) || ...);
+  return e;
 }
 
 }  // namespace
 
-size_t mma_smem_bytes(const mla_gpu::tile_config& t) {
-  if (t.rows == 64 && t.block_n == 64) return shape<64, 64>::smem_bytes;
-  if (t.rows == 64 && t.block_n == 32) return shape<64, 32>::smem_bytes;
-  if (t.rows == 16 && t.block_n == 64) return shape<16, 64>::smem_bytes;
-  if (t.rows == 16 && t.block_n == 48) return shape<16, 48>::smem_bytes;
-  if (t.rows == 16 && t.block_n == 32) return shape<16, 32>::smem_bytes;
-  return 0;
-}
-
-cudaError_t launch_absorbed_mma(const absorbed_params& p, cudaStream_t stream) {
-  if (p.q_dtype == mla_gpu::dtype_bf16) return launch_rows<__nv_bfloat16>(p, stream);
-  return launch_rows<__half>(p, stream);
+cudaError_t launch_absorbed_mma(const mla_gpu::absorbed_params& p, cudaStream_t stream) {
+  if (p.q_dtype == mla_gpu::dtype_bf16)
+    return launch_tile<__nv_bfloat16>(p, stream, std::make_index_sequence<kNumTiles>{});
+  return launch_tile<__half>(p, stream, std::make_index_sequence<kNumTiles>{});
 }
 
 }  // namespace mla_cuda

@@ -6,10 +6,8 @@
 
 namespace mla_cuda {
 
-// Dynamic shared memory the kernel needs for a tile shape (0: not built).
-size_t mma_smem_bytes(const mla_gpu::tile_config& tile);
-
-// Enqueues the kernel; the caller checked eligibility (fast_path.cu).
+// Enqueues the kernel for p.tile, an mma.sync entry of the tile table
+// (tile_table.hpp); the caller checked eligibility (fast_path.cu).
 cudaError_t launch_absorbed_mma(const mla_gpu::absorbed_params& p, cudaStream_t stream);
 
 }  // namespace mla_cuda

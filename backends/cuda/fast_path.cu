@@ -1,92 +1,142 @@
-// The CUDA side of the vendor fast-path interface (backends/gpu/kernels.hpp):
-// tile shape per device, and the choice for each call between the Hopper
-// kernel (wgmma + TMA), the portable tensor-core kernel (mma.sync) and the
-// shared SIMT kernel.
+// The CUDA side of the vendor interface (backends/gpu/kernels.hpp): the
+// device description, the kernel variants, the tile per batch description
+// (from the tile table, tile_table.hpp) and the choice for each call between
+// the Hopper kernel (wgmma + TMA), the portable tensor-core kernel (mma.sync)
+// and the shared SIMT kernel.
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../gpu/kernels.hpp"
 #include "absorbed_mma.hpp"
 #include "absorbed_wgmma.hpp"
+#include "tile_table.hpp"
 
 namespace mla_gpu {
 namespace {
 
-// MLA_CUDA_KERNEL=mma or =simt caps the fastest kernel tried (to cross-check
-// the paths, or compare them, on one GPU); unset or anything else: all.
-// Ignored in setuid processes, like every MLA_ variable.
-enum kernel_level { level_simt = 0, level_mma = 1, level_wgmma = 2 };
-kernel_level kernel_cap() {
-  static const kernel_level cap = [] {
-    const char* v = secure_getenv("MLA_CUDA_KERNEL");
-    if (v && strcmp(v, "simt") == 0) return level_simt;
-    if (v && strcmp(v, "mma") == 0) return level_mma;
-    return level_wgmma;
-  }();
-  return cap;
+using mla_cuda::find_tile;
+using mla_cuda::kLevelNames;
+using mla_cuda::level_mma;
+using mla_cuda::level_simt;
+using mla_cuda::level_wgmma;
+
+// The fastest variant this device can run: sm_90a code runs on compute
+// capability 9.0 only (and only where this build carries it).
+int device_level(const device_info& dev) {
+  if (dev.cc_major == 9 && dev.cc_minor == 0 && MLA_CUDA_SM90A) return level_wgmma;
+  return dev.cc_major >= 8 ? level_mma : level_simt;
 }
 
 bool aligned16(const void* ptr) { return reinterpret_cast<uintptr_t>(ptr) % 16 == 0; }
 
 // Both tensor-core kernels read 16-byte chunks of q and of cache rows.
-bool tensor_core_eligible(const device_info& dev, const absorbed_params& p) {
+bool tensor_core_eligible(const absorbed_params& p) {
   const bool half_types = (p.q_dtype == dtype_bf16 || p.q_dtype == dtype_f16) && p.kv_dtype == p.q_dtype;
-  return dev.cc_major >= 8 && half_types && p.latent_dim == 512 && p.rope_dim == 64 && p.q_stride[2] == 1 &&
-         p.q_stride[0] % 8 == 0 && p.q_stride[1] % 8 == 0 && aligned16(p.q) && aligned16(p.kv) &&
-         p.row_stride % 8 == 0 && p.page_stride % 8 == 0 && p.latent_offset % 8 == 0 && p.rope_offset % 8 == 0;
+  return half_types && p.latent_dim == 512 && p.rope_dim == 64 && p.q_stride[2] == 1 && p.q_stride[0] % 8 == 0 &&
+         p.q_stride[1] % 8 == 0 && aligned16(p.q) && aligned16(p.kv) && p.row_stride % 8 == 0 &&
+         p.page_stride % 8 == 0 && p.latent_offset % 8 == 0 && p.rope_offset % 8 == 0;
 }
 
-bool mma_eligible(const device_info& dev, const absorbed_params& p) {
-  return mla_cuda::mma_smem_bytes(p.tile) > 0 && mla_cuda::mma_smem_bytes(p.tile) <= dev.smem_per_block_optin;
-}
-
-// sm_90a code runs on compute capability 9.0 only.
-bool wgmma_device(const device_info& dev) {
-  return dev.cc_major == 9 && dev.cc_minor == 0 && kernel_cap() >= level_wgmma;
+// A tile of `level` that fits this device's shared memory, or nullptr.
+const mla_cuda::tile_entry* fitting_tile(const device_info& dev, int level, int rows, int block_n) {
+  const mla_cuda::tile_entry* t = find_tile(level, rows, block_n);
+  return t && t->smem_bytes <= dev.smem_per_block ? t : nullptr;
 }
 
 }  // namespace
 
+cudaError_t read_device_info(int ordinal, device_info& dev) {
+  cudaDeviceProp prop;
+  const cudaError_t e = cudaGetDeviceProperties(&prop, ordinal);
+  if (e != cudaSuccess) return e;
+  dev.ordinal = ordinal;
+  dev.multiprocessors = prop.multiProcessorCount;
+  dev.warp_size = prop.warpSize;
+  dev.smem_per_block = prop.sharedMemPerBlockOptin;
+  dev.cc_major = prop.major;
+  dev.cc_minor = prop.minor;
+  snprintf(dev.arch, sizeof dev.arch, "sm_%d%d", prop.major, prop.minor);
+  snprintf(dev.name, sizeof dev.name, "%s (cc %d.%d, %d SMs)", prop.name, prop.major, prop.minor,
+           prop.multiProcessorCount);
+  return cudaSuccess;
+}
+
+const char* fast_path_kernels(const device_info& dev) {
+  switch (device_level(dev)) {
+    case level_wgmma: return "wgmma,mma,simt";
+    case level_mma: return "mma,simt";
+    default: return "simt";
+  }
+}
+
+bool select_kernel(device_info& dev, const char* name) {
+  const int top = device_level(dev);
+  if (name == nullptr) {
+    // MLA_CUDA_KERNEL caps the variant without asking through the ABI (to
+    // compare the paths on one GPU); ignored in setuid processes and when
+    // it names no variant of this device.
+    dev.kernel_level = top;
+    const char* env = secure_getenv("MLA_CUDA_KERNEL");
+    for (int level = 0; env && level <= top; ++level)
+      if (strcmp(env, kLevelNames[level]) == 0) dev.kernel_level = level;
+    return true;
+  }
+  for (int level = 0; level <= top; ++level)
+    if (strcmp(name, kLevelNames[level]) == 0) {
+      dev.kernel_level = level;
+      return true;
+    }
+  return false;
+}
+
 tile_config fast_path_tile(const device_info& dev, int64_t rows_per_seq, int batch, int /*latent_dim*/,
                            int /*rope_dim*/) {
-  tile_config t;
-  // Hopper with the wgmma kernel: 64-row x 64-key tiles (wgmma M = 64),
+  // Hopper with the wgmma kernel: its 64-row x 64-key tile (wgmma M = 64),
   // except for few sequences of <= 16 rows (batch <= SMs / 8): each is split
   // over many CTAs, the per-piece costs (Q load, partial rows, combine) of
   // 64-row tiles dominate, and 16-row mma.sync tiles measured faster there
   // (H = 16, s_q = 1: faster up to 16 sequences, slower from 32; NOTES.md
-  // v17).  mma.sync on Hopper (227 KB of shared memory): 16-row tiles (few
-  // rows per sequence, memory-bound decode) or 64-row tiles, both with two
-  // 64-key KV tiles; smaller or deeper-ringed KV tiles measured slower there
-  // (NOTES.md v3, v4).  Elsewhere: 64-row tiles of 32 keys where they fit
-  // (153 KB: A100), else 16-row tiles of 32 keys (94 KB, two CTAs per SM).
-  const bool few_narrow_sequences = rows_per_seq <= 16 && (int64_t)batch * 8 <= dev.multiprocessors;
-  t.rows = rows_per_seq > 16 || (wgmma_device(dev) && !few_narrow_sequences) ? 64 : 16;
-  t.block_n = dev.cc_major >= 9 ? 64 : 32;
-  if (mla_cuda::mma_smem_bytes(t) > dev.smem_per_block_optin) {
-    t.rows = 16;
-    t.block_n = 32;
+  // v17).  mma.sync: 16-row tiles for few rows per sequence (memory-bound
+  // decode), else 64-row tiles, with 64-key KV tiles where they fit (H100,
+  // H200), else 32-key ones (A100); devices with less shared memory take
+  // 16 x 32.  Batch-invariant contexts choose from the device alone.
+  const bool wgmma = dev.kernel_level >= level_wgmma;
+  const bool narrow = !dev.batch_invariant && rows_per_seq <= 16;
+  const bool few_sequences = (int64_t)batch * 8 <= dev.multiprocessors;
+  const int rows = narrow && (!wgmma || few_sequences) ? 16 : 64;
+  const int block_n = dev.cc_major >= 9 ? 64 : 32;
+  tile_config t;
+  t.rows = 16;
+  t.block_n = 32;
+  if (wgmma && rows == 64 && fitting_tile(dev, level_wgmma, rows, block_n)) {
+    t.rows = 64;
+    t.block_n = 64;
+  } else if (fitting_tile(dev, level_mma, rows, block_n)) {
+    t.rows = rows;
+    t.block_n = block_n;
   }
   return t;
 }
 
 int fast_path_parts(const device_info& dev, const tile_config& tile, int m_blocks) {
-  // As many CTAs as fit on the GPU at once (two per SM for 16x32 tiles),
-  // over all row tiles; at least one column of CTAs.
-  const int per_sm = tile.rows == 16 && tile.block_n == 32 ? 2 : 1;
+  // As many CTAs as fit on the GPU at once over all row tiles (the tile
+  // table's CTAs per SM); at least one column of CTAs.
+  const mla_cuda::tile_entry* t = find_tile(level_mma, tile.rows, tile.block_n);
+  const int per_sm = t ? t->ctas_per_sm : 1;
   const int parts = per_sm * dev.multiprocessors / (m_blocks > 0 ? m_blocks : 1);
   return parts > 0 ? parts : 1;
 }
 
 bool launch_fast_path(const device_info& dev, const absorbed_params& p, cudaStream_t stream, cudaError_t* err) {
-  if (kernel_cap() < level_mma || !tensor_core_eligible(dev, p)) return false;
-  if (wgmma_device(dev) && mla_cuda::wgmma_eligible(p)) {
+  if (dev.kernel_level < level_mma || !tensor_core_eligible(p)) return false;
+  if (dev.kernel_level >= level_wgmma && mla_cuda::wgmma_eligible(p)) {
     bool launched = false;
     *err = mla_cuda::launch_absorbed_wgmma(p, stream, &launched);
     if (launched || *err != cudaSuccess) return true;
   }
-  if (!mma_eligible(dev, p)) return false;
+  if (!fitting_tile(dev, level_mma, p.tile.rows, p.tile.block_n)) return false;
   *err = mla_cuda::launch_absorbed_mma(p, stream);
   return true;
 }

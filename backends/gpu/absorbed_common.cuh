@@ -19,14 +19,9 @@ namespace mla_gpu {
 template <class F>
 __device__ __forceinline__ void for_each_piece(const absorbed_params& p, int part, F&& f) {
   const part_plan pp = p.plan.parts[part];
-  const int last = pp.n1 > 0 ? pp.b1 : pp.b1 - 1;
-  for (int b = pp.b0; b <= last; ++b) {
-    const seq_plan s = p.plan.seqs[b];
-    const int begin = b == pp.b0 ? pp.n0 : 0;
-    const int end = b == pp.b1 ? pp.n1 : s.n_blocks;
-    if (begin >= end && s.n_blocks > 0) continue;
-    const int slot = s.pieces > 1 ? s.slot_base + (b == pp.b0 ? pp.first_piece : 0) : -1;
-    f(b, s, begin, end, slot);
+  for (int k = pp.first_piece; k < pp.end_piece; ++k) {
+    const piece_plan piece = p.plan.pieces[k];
+    f(piece.b, p.plan.seqs[piece.b], piece.tile_begin, piece.tile_end, piece.slot);
   }
 }
 

@@ -31,18 +31,31 @@ struct seq_plan {
   int reserved;
 };
 
-// The contiguous run of work of one CTA column (one "part"): sequence b0 from
-// tile n0, then whole sequences, up to (exclusive) sequence b1 tile n1.
-struct part_plan {
-  int b0, n0, b1, n1;
-  int first_piece;  // index of this part's piece among the pieces of b0
-  int reserved[3];
+// One piece of work: tiles [tile_begin, tile_end) of sequence b, written to
+// partial slot `slot` (>= 0, the sequence is split: the combine kernel
+// merges its pieces in order) or straight to out/lse (slot -1).  An invalid
+// or key-less sequence is one piece with no tiles.
+struct piece_plan {
+  int b, tile_begin, tile_end, slot;
 };
+
+// The pieces [first_piece, end_piece) of one CTA column (one "part").
+struct part_plan {
+  int first_piece, end_piece;
+};
+
+// Split points of the batch-invariant schedule (MLA_CONTEXT_BATCH_INVARIANT):
+// a sequence of n KV tiles is cut into min(kInvariantMaxPieces,
+// ceil(n / kInvariantMinPieceTiles)) pieces at floor(j * n / pieces): from
+// its own length only, whatever else is in the batch.
+constexpr int kInvariantMaxPieces = 8;
+constexpr int kInvariantMinPieceTiles = 8;
 
 // Pointers into the caller's workspace (see workspace_layout).
 struct plan_view {
   int* status;          // [4]; status[0] != 0: cu_seqlens_q invalid as a whole
   seq_plan* seqs;       // [batch]
+  piece_plan* pieces;   // [max_pieces], in sequence order
   part_plan* parts;     // [num_parts]
   float* partial_lse;   // [num_slots][m_blocks][rows], natural log
   float* partial_out;   // [num_slots][m_blocks][rows][partial_row_stride(latent_dim)], normalized
@@ -88,12 +101,13 @@ struct absorbed_params {
   tile_config tile;
   int num_parts;  // CTA columns (grid.y)
   int m_blocks;   // row tiles per sequence (grid.x) = ceil(max_seqlen_q * H / rows)
+  int batch_invariant;  // the plan splits each sequence from its own length alone
   plan_view plan;
 };
 
 // Byte offsets of the plan inside the workspace; every piece 256-B aligned.
 struct workspace_layout {
-  size_t status = 0, seqs = 0, parts = 0, partial_lse = 0, partial_out = 0, total = 0;
+  size_t status = 0, seqs = 0, pieces = 0, parts = 0, partial_lse = 0, partial_out = 0, total = 0;
   int num_slots = 0;
 };
 
@@ -104,17 +118,23 @@ inline size_t align_up_256(size_t n) { return (n + 255) & ~(size_t)255; }
 // code too).
 constexpr int64_t partial_row_stride(int latent_dim) { return (latent_dim + 3) & ~3; }
 
-// A CTA's run of work touches at most two split sequences (its first and its
-// last), so 2 * num_parts partial slots always suffice: the workspace grows
-// with the GPU (parts x tile), not with the context length.
-inline workspace_layout layout_workspace(int batch, int num_parts, int m_blocks, int rows, int latent_dim) {
+// Default schedule: a CTA column's run of work touches at most two split
+// sequences (its first and its last), so 2 * num_parts partial slots and
+// batch + num_parts pieces always suffice: the workspace grows with the GPU
+// (parts x tile), not with the context length.  Batch-invariant schedule:
+// kInvariantMaxPieces slots and pieces per sequence.
+inline workspace_layout layout_workspace(int batch, int num_parts, int m_blocks, int rows, int latent_dim,
+                                         bool batch_invariant) {
   workspace_layout w;
-  w.num_slots = 2 * num_parts;
+  w.num_slots = batch_invariant ? batch * kInvariantMaxPieces : 2 * num_parts;
+  const size_t max_pieces = batch_invariant ? (size_t)batch * kInvariantMaxPieces : (size_t)batch + num_parts;
   size_t at = 0;
   w.status = at;
   at += align_up_256(4 * sizeof(int));
   w.seqs = at;
   at += align_up_256((size_t)batch * sizeof(seq_plan));
+  w.pieces = at;
+  at += align_up_256(max_pieces * sizeof(piece_plan));
   w.parts = at;
   at += align_up_256((size_t)num_parts * sizeof(part_plan));
   const size_t slot_rows = (size_t)w.num_slots * (size_t)m_blocks * (size_t)rows;
@@ -131,6 +151,7 @@ inline plan_view make_plan_view(void* workspace, const workspace_layout& w) {
   plan_view v;
   v.status = reinterpret_cast<int*>(base + w.status);
   v.seqs = reinterpret_cast<seq_plan*>(base + w.seqs);
+  v.pieces = reinterpret_cast<piece_plan*>(base + w.pieces);
   v.parts = reinterpret_cast<part_plan*>(base + w.parts);
   v.partial_lse = reinterpret_cast<float*>(base + w.partial_lse);
   v.partial_out = reinterpret_cast<float*>(base + w.partial_out);

@@ -39,28 +39,45 @@ cudaError_t launch_merge_states(const merge_params& p, cudaStream_t stream);
 
 // ---- implemented by each vendor backend (backends/cuda, backends/hip) ----
 
-// What the shared glue knows of the device a context runs on.
+// What the shared glue knows of the device a context runs on, read once at
+// context creation by the vendor (read_device_info), never re-read.
 struct device_info {
   int ordinal = 0;
-  int multiprocessors = 1;
-  int cc_major = 0, cc_minor = 0;  // CUDA compute capability (HIP: gcnArch major/minor)
-  size_t smem_per_block_optin = 0; // bytes
-  char name[128] = {0};
+  int multiprocessors = 1;      // SMs / CUs
+  int warp_size = 32;           // from the runtime: 32 on NVIDIA and RDNA, 64 on CDNA
+  size_t smem_per_block = 0;    // bytes one block may use (CUDA: the opt-in maximum)
+  int cc_major = 0, cc_minor = 0;  // CUDA compute capability (0 on HIP)
+  char arch[32] = {0};          // "sm_90" / "gfx90a"
+  char name[128] = {0};         // caps.device_name
+  int kernel_level = 0;         // the fastest kernel variant allowed (index into fast_path_kernels, from the end)
+  bool batch_invariant = false; // MLA_CONTEXT_BATCH_INVARIANT: schedule from each sequence alone
 };
+
+// Fills everything but kernel_level / batch_invariant; a runtime error as is.
+cudaError_t read_device_info(int ordinal, device_info& dev);
+
+// The kernel variants this device can run, fastest first, comma-separated
+// (caps.kernels), e.g. "wgmma,mma,simt".
+const char* fast_path_kernels(const device_info& dev);
+
+// Sets dev.kernel_level from a name of fast_path_kernels (NULL: the
+// vendor's environment override, else the fastest); false for another name.
+bool select_kernel(device_info& dev, const char* name);
 
 // Tile shape the vendor's fast path wants for this batch description; the
 // plan and the SIMT kernel follow it, so it may depend only on the device,
 // the rows per sequence (max_seqlen_q * H), the number of sequences and the
-// dims.  rows must be a multiple of 16 and <= 64; block_n >= 1.
+// dims -- and, with dev.batch_invariant, on the device and dims alone.
+// rows must be a multiple of 16 and <= 64; block_n >= 1.
 tile_config fast_path_tile(const device_info& dev, int64_t rows_per_seq, int batch, int latent_dim, int rope_dim);
 
 // CTA columns (num_parts) of the split plan for a grid of m_blocks row tiles.
 int fast_path_parts(const device_info& dev, const tile_config& tile, int m_blocks);
 
 // Enqueues op A on the vendor's tensor cores when p is eligible (dtypes,
-// dims, alignment) and returns true with *err set to the launch status;
-// returns false, enqueuing nothing, when p must go to the SIMT kernel.  The
-// combine kernel runs afterwards either way.
+// dims, alignment, dev.kernel_level) and returns true with *err set to the
+// launch status; returns false, enqueuing nothing, when p must go to the
+// SIMT kernel.  The combine kernel runs afterwards either way.
 bool launch_fast_path(const device_info& dev, const absorbed_params& p, cudaStream_t stream, cudaError_t* err);
 
 }  // namespace mla_gpu

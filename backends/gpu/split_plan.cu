@@ -1,10 +1,17 @@
 // The plan step of op A, on the device (FlashMLA's "metadata" idea): read
-// cu_seqlens_q / seqlens_k / block_table where they live, check them, and
-// split the KV work of all sequences into num_parts balanced runs, one per
-// CTA column, so that every layer of a step reuses the same schedule.
+// cu_seqlens_q / seqlens_k / block_table where they live, check them, cut
+// the KV work of every sequence into pieces and hand each CTA column a
+// contiguous, balanced run of pieces, so that every layer of a step reuses
+// the same schedule.
 //
 //   check_sequences  one block per sequence: index checks, seq_plan[b]
-//   partition_work   one thread: the greedy walk over sequences (O(B + parts))
+//   partition_work   one thread: pieces and parts (O(B + parts), or
+//                    O(B * kInvariantMaxPieces) for the batch-invariant plan)
+//
+// Default plan: the greedy walk cuts sequences where a part's share of the
+// whole batch's tiles ends (balanced, but a sequence's split points depend
+// on the other sequences).  Batch-invariant plan: each sequence is cut by
+// its own length alone, and parts take whole pieces.
 #include "kernels.hpp"
 
 namespace mla_gpu {
@@ -53,6 +60,81 @@ __global__ void check_sequences(absorbed_params p) {
   }
 }
 
+// Pieces of sequence s in the batch-invariant plan.
+__device__ int invariant_pieces(const seq_plan& s) {
+  if (s.n_blocks <= 0) return 1;
+  const int n = (s.n_blocks + kInvariantMinPieceTiles - 1) / kInvariantMinPieceTiles;
+  return n < kInvariantMaxPieces ? n : kInvariantMaxPieces;
+}
+
+// Default: the greedy walk over the batch's tiles (see the file comment).
+__device__ void cut_greedy(const absorbed_params& p, int* emitted) {
+  seq_plan* seqs = p.plan.seqs;
+  int64_t total = 0;
+  for (int b = 0; b < p.batch; ++b) total += seqs[b].n_blocks + kPieceOverheadTiles;
+  // Each part pays the overhead of its own first piece on top of its share
+  // (splitting a sequence adds a piece), so it can always take a tile.
+  const int64_t per_part = (total + p.num_parts - 1) / p.num_parts + kPieceOverheadTiles;
+  int n_pieces = 0, b = 0, n = 0;
+  for (int part = 0; part < p.num_parts; ++part) {
+    p.plan.parts[part].first_piece = n_pieces;
+    const bool last = part == p.num_parts - 1;
+    int64_t room = per_part;
+    while (b < p.batch) {
+      const int left = seqs[b].n_blocks - n;
+      const int64_t cost = left + kPieceOverheadTiles;
+      if (last || cost <= room) {
+        room -= cost;
+        p.plan.pieces[n_pieces++] = piece_plan{b, n, seqs[b].n_blocks, -1};
+        seqs[b].pieces += 1;
+        ++b;
+        n = 0;
+        continue;
+      }
+      const int64_t take = room - kPieceOverheadTiles;
+      if (take >= 1) {  // take < left here, so the sequence is split
+        p.plan.pieces[n_pieces++] = piece_plan{b, n, n + (int)take, -1};
+        seqs[b].pieces += 1;
+        n += (int)take;
+      }
+      break;
+    }
+    p.plan.parts[part].end_piece = n_pieces;
+  }
+  *emitted = n_pieces;
+}
+
+// Batch-invariant: each sequence's pieces from its own length, then parts
+// of whole pieces balanced over the batch.
+__device__ void cut_invariant(const absorbed_params& p, int* emitted) {
+  seq_plan* seqs = p.plan.seqs;
+  int n_pieces = 0;
+  int64_t total = 0;
+  for (int b = 0; b < p.batch; ++b) {
+    const int n = seqs[b].n_blocks, pieces = invariant_pieces(seqs[b]);
+    for (int j = 0; j < pieces; ++j)
+      p.plan.pieces[n_pieces++] = piece_plan{b, (int)((int64_t)j * n / pieces), (int)((int64_t)(j + 1) * n / pieces), -1};
+    seqs[b].pieces = pieces;
+    total += n + (int64_t)pieces * kPieceOverheadTiles;
+  }
+  const int64_t per_part = (total + p.num_parts - 1) / p.num_parts;
+  int k = 0;
+  for (int part = 0; part < p.num_parts; ++part) {
+    p.plan.parts[part].first_piece = k;
+    int64_t load = 0;
+    const bool last = part == p.num_parts - 1;
+    while (k < n_pieces) {
+      const piece_plan& piece = p.plan.pieces[k];
+      const int64_t cost = piece.tile_end - piece.tile_begin + kPieceOverheadTiles;
+      if (!last && load > 0 && load + cost > per_part) break;
+      load += cost;
+      ++k;
+    }
+    p.plan.parts[part].end_piece = k;
+  }
+  *emitted = n_pieces;
+}
+
 __global__ void partition_work(absorbed_params p) {
   if (threadIdx.x != 0 || blockIdx.x != 0) return;
   seq_plan* seqs = p.plan.seqs;
@@ -62,48 +144,22 @@ __global__ void partition_work(absorbed_params p) {
       seqs[b].n_blocks = 0;
     }
   }
-  int64_t total = 0;
-  for (int b = 0; b < p.batch; ++b) total += seqs[b].n_blocks + kPieceOverheadTiles;
-  // Each part pays the overhead of its own first piece on top of its share
-  // (splitting a sequence adds a piece), so it can always take a tile.
-  const int64_t per_part = (total + p.num_parts - 1) / p.num_parts + kPieceOverheadTiles;
-
-  int b = 0, n = 0;
-  for (int part = 0; part < p.num_parts; ++part) {
-    part_plan pp;
-    pp.b0 = b;
-    pp.n0 = n;
-    pp.first_piece = b < p.batch ? seqs[b].pieces : 0;
-    pp.reserved[0] = pp.reserved[1] = pp.reserved[2] = 0;
-    const bool last = part == p.num_parts - 1;
-    int64_t room = per_part;
-    while (b < p.batch) {
-      const int left = seqs[b].n_blocks - n;
-      const int64_t cost = left + kPieceOverheadTiles;
-      if (last || cost <= room) {
-        room -= cost;
-        seqs[b].pieces += 1;
-        ++b;
-        n = 0;
-        continue;
-      }
-      const int64_t take = room - kPieceOverheadTiles;
-      if (take >= 1) {  // take < left here, so the sequence is split
-        seqs[b].pieces += 1;
-        n += (int)take;
-      }
-      break;
-    }
-    pp.b1 = b;
-    pp.n1 = n;
-    p.plan.parts[part] = pp;
-  }
+  int n_pieces = 0;
+  if (p.batch_invariant) cut_invariant(p, &n_pieces);
+  else cut_greedy(p, &n_pieces);
+  // Slots of split sequences, then each piece's: a sequence's pieces are
+  // consecutive and in order, and the combine merges them in that order.
   int slot = 0;
-  for (int s = 0; s < p.batch; ++s) {
-    if (seqs[s].pieces > 1) {
-      seqs[s].slot_base = slot;
-      slot += seqs[s].pieces;
+  for (int b = 0; b < p.batch; ++b) {
+    if (seqs[b].pieces > 1) {
+      seqs[b].slot_base = p.batch_invariant ? b * kInvariantMaxPieces : slot;
+      slot += seqs[b].pieces;
     }
+  }
+  for (int k = 0, j = 0; k < n_pieces; ++k) {
+    piece_plan& piece = p.plan.pieces[k];
+    j = k > 0 && p.plan.pieces[k - 1].b == piece.b ? j + 1 : 0;
+    piece.slot = seqs[piece.b].pieces > 1 ? seqs[piece.b].slot_base + j : -1;
   }
   p.plan.status[1] = slot;  // slots used (<= num_slots by construction)
 }

@@ -34,9 +34,6 @@
 #define cudaDeviceGetAttribute hipDeviceGetAttribute
 #define cudaDevAttrMultiProcessorCount hipDeviceAttributeMultiprocessorCount
 #define cudaDevAttrMaxSharedMemoryPerBlockOptin hipDeviceAttributeSharedMemPerBlockOptin
-// ROCm 5.2's hipDeviceProp_t has no sharedMemPerBlockOptin; AMD needs no
-// opt-in, so the per-block LDS limit is the same number.
-#define sharedMemPerBlockOptin sharedMemPerBlock
 
 #else  // CUDA
 #include <cuda_fp16.h>

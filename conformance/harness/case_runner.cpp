@@ -105,9 +105,64 @@ namespace {
 
 // The checks common to both ops, on a device case type with execute/
 // repoison_outputs/download_outputs/changed_inputs.
+// One repeat of op A in the k-th way (see run_options); `way` names it.
+call_outcome repeat_once(backend_session& s, device_absorbed& dev, int k, uint64_t seed, std::string& way) {
+  static const int patterns[] = {0x00, 0xff, -1};
+  switch (k % 3) {
+    case 0:
+      way = "run";
+      return dev.run_again(s.api, s.context);
+    case 1: {
+      const int pattern = patterns[(k / 3) % 3];
+      way = pattern < 0 ? "plan(random workspace)+run" : (pattern ? "plan(0xff workspace)+run" : "plan(0x00 workspace)+run");
+      return dev.replan(s.api, s.context, pattern, seed + (uint64_t)k);
+    }
+    default: {
+      bool supported = false;
+      way = "graph replay";
+      call_outcome r = dev.graph_replay(s.api, s.context, 2, &supported);
+      if (supported) return r;
+      way = "plan(random workspace)+run";
+      return dev.replan(s.api, s.context, -1, seed + (uint64_t)k);
+    }
+  }
+}
+call_outcome repeat_once(backend_session& s, device_merge& dev, int, uint64_t, std::string& way) {
+  way = "call";
+  return dev.run_again(s.api, s.context);
+}
+
+// Determinism: the case repeated opt.repeats times on re-poisoned outputs,
+// each result compared bit for bit with the first.
+template <class DeviceCase>
+void check_repeats(backend_session& s, DeviceCase& dev, const produced& first, bool want_lse, const std::string& name,
+                   uint64_t seed, const run_options& opt, result_log& log) {
+  std::string ways;
+  for (int k = 0; k < opt.repeats; ++k) {
+    dev.repoison_outputs();
+    std::string way;
+    const call_outcome call = repeat_once(s, dev, k, seed, way);
+    const std::string which = "repeat " + std::to_string(k + 1) + " (" + way + ")";
+    if (!call.ok()) {
+      log.fail(s.name, name, "determinism", which + " failed: " + call.stage + ": " + call.message, seed);
+      return;
+    }
+    host_tensor out, lse;
+    dev.download_outputs(out, lse);
+    std::string err = bitwise_difference(first.out, out, "out");
+    if (err.empty() && want_lse) err = bitwise_difference(first.lse, lse, "lse");
+    if (!err.empty()) {
+      log.fail(s.name, name, "determinism", which + ": " + err, seed);
+      return;
+    }
+    if (ways.find(way) == std::string::npos) ways += (ways.empty() ? "" : ", ") + way;
+  }
+  log.pass(s.name, name, "determinism", std::to_string(opt.repeats) + " repeats bitwise equal (" + ways + ")", seed);
+}
+
 template <class DeviceCase, class Images>
 produced run_checks(backend_session& s, DeviceCase& dev, const Images& im, const std::string& name, uint64_t seed,
-                    bool want_lse, const reference_outputs& ref, result_log& log) {
+                    bool want_lse, const reference_outputs& ref, const run_options& opt, result_log& log) {
   produced result;
   const tolerance_policy& tol = default_tolerance();
   call_outcome call = dev.execute(s.api, s.context);
@@ -143,41 +198,66 @@ produced run_checks(backend_session& s, DeviceCase& dev, const Images& im, const
   if (err.empty()) log.pass(s.name, name, "inputs_untouched", "", seed);
   else log.fail(s.name, name, "inputs_untouched", err, seed);
 
-  // Determinism: the same call again on re-poisoned outputs, bit for bit.
-  dev.repoison_outputs();
-  call = dev.execute(s.api, s.context);
-  if (!call.ok()) {
-    log.fail(s.name, name, "determinism", "second identical call failed: " + call.stage + ": " + call.message, seed);
-    return result;
-  }
-  host_tensor out2, lse2;
-  dev.download_outputs(out2, lse2);
-  err = bitwise_difference(result.out, out2, "out");
-  if (err.empty() && want_lse) err = bitwise_difference(result.lse, lse2, "lse");
-  if (err.empty()) log.pass(s.name, name, "determinism", "", seed); else log.fail(s.name, name, "determinism", err, seed);
+  check_repeats(s, dev, result, want_lse, name, seed, opt, log);
   return result;
 }
 
 }  // namespace
 
 produced run_absorbed_case(backend_session& s, const absorbed_images& im, const reference_outputs& ref,
-                           result_log& log) {
+                           const run_options& opt, result_log& log) {
   try {
     device_absorbed dev(*s.memory, im);
-    return run_checks(s, dev, im, im.spec.name, im.spec.seed, im.spec.want_lse, ref, log);
+    return run_checks(s, dev, im, im.spec.name, im.spec.seed, im.spec.want_lse, ref, opt, log);
   } catch (const std::exception& e) {
     log.fail(s.name, im.spec.name, "execute", std::string("device error: ") + e.what(), im.spec.seed);
     return {};
   }
 }
 
-produced run_merge_case(backend_session& s, const merge_images& im, const reference_outputs& ref, result_log& log) {
+produced run_merge_case(backend_session& s, const merge_images& im, const reference_outputs& ref,
+                        const run_options& opt, result_log& log) {
   try {
     device_merge dev(*s.memory, im);
-    return run_checks(s, dev, im, im.spec.name, im.spec.seed, im.spec.want_lse, ref, log);
+    return run_checks(s, dev, im, im.spec.name, im.spec.seed, im.spec.want_lse, ref, opt, log);
   } catch (const std::exception& e) {
     log.fail(s.name, im.spec.name, "execute", std::string("device error: ") + e.what(), im.spec.seed);
     return {};
+  }
+}
+
+void check_batch_invariance(backend_session& s, const absorbed_images& im, const produced& batch, result_log& log) {
+  const absorbed_case& c = im.spec;
+  const int B = (int)c.s_q.size();
+  if (B < 2 || !batch.ok) return;
+  try {
+    device_absorbed dev(*s.memory, im);
+    std::string checked;
+    for (int b : {0, B / 2, B - 1}) {
+      if (checked.find("," + std::to_string(b) + ",") != std::string::npos) continue;
+      checked += "," + std::to_string(b) + ",";
+      dev.repoison_outputs();
+      const call_outcome call = dev.execute_alone(s.api, s.context, b);
+      if (!call.ok()) {
+        log.fail(s.name, c.name, "batch_invariance",
+                 "sequence " + std::to_string(b) + " alone: " + call.stage + ": " + call.message, c.seed);
+        return;
+      }
+      host_tensor out, lse;
+      dev.download_outputs(out, lse);
+      const int64_t r0 = im.cu_seqlens_q[b], r1 = im.cu_seqlens_q[b + 1];
+      std::string err = bitwise_difference_rows(batch.out, out, r0, r1, "out");
+      if (err.empty() && c.want_lse) err = bitwise_difference_rows(batch.lse, lse, r0, r1, "lse");
+      if (!err.empty()) {
+        log.fail(s.name, c.name, "batch_invariance",
+                 "sequence " + std::to_string(b) + " alone vs in the batch of " + std::to_string(B) + ": " + err,
+                 c.seed);
+        return;
+      }
+    }
+    log.pass(s.name, c.name, "batch_invariance", "first, middle and last sequence alone: bitwise equal", c.seed);
+  } catch (const std::exception& e) {
+    log.fail(s.name, c.name, "batch_invariance", std::string("device error: ") + e.what(), c.seed);
   }
 }
 

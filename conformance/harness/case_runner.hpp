@@ -1,6 +1,7 @@
 // Runs one catalogue case on one backend and records every per-case check:
 // execute (or caps, when a claimed case is refused), accuracy, lse,
-// unwritten, out_of_bounds_write, inputs_untouched, determinism.
+// unwritten, out_of_bounds_write, inputs_untouched, determinism (repeats
+// compared bit for bit), and batch_invariance on batch-invariant contexts.
 #pragma once
 #include "absorbed_problem.hpp"
 #include "backend_session.hpp"
@@ -22,8 +23,22 @@ struct produced {
   host_tensor out, lse;
 };
 
+// How often each case is repeated for the determinism check (after its
+// first run).  Op A cycles through: a run on the same plan; a plan into a
+// workspace refilled with 0x00, 0xff or random bytes, and a run; plan + run
+// replayed from a CUDA/HIP graph (where the memory has graphs).
+struct run_options {
+  int repeats = 4;
+};
+
 produced run_absorbed_case(backend_session& s, const absorbed_images& im, const reference_outputs& ref,
-                           result_log& log);
-produced run_merge_case(backend_session& s, const merge_images& im, const reference_outputs& ref, result_log& log);
+                           const run_options& opt, result_log& log);
+produced run_merge_case(backend_session& s, const merge_images& im, const reference_outputs& ref,
+                        const run_options& opt, result_log& log);
+
+// On a batch-invariant session (MLA_CONTEXT_BATCH_INVARIANT): the case's
+// first, middle and last sequences run alone must give the bits they got
+// inside the batch (`batch_out` / `batch_lse`, produced on this session).
+void check_batch_invariance(backend_session& s, const absorbed_images& im, const produced& batch, result_log& log);
 
 }  // namespace conformance

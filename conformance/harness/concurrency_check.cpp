@@ -29,15 +29,15 @@ bool produce(backend_session& s, const absorbed_images& im, host_tensor& out, ho
 
 }  // namespace
 
-void run_concurrency_check(const mla_api* api, int device, const std::vector<absorbed_case>& cases, int threads,
-                           int rounds, const std::string& case_name, result_log& log) {
-  const std::string backend = api->name ? api->name : "?";
+void run_concurrency_check(const mla_api* api, const session_config& base, int devices,
+                           const std::vector<absorbed_case>& cases, int threads, int rounds, const std::string& backend,
+                           const std::string& case_name, result_log& log) {
   std::vector<absorbed_images> images;
   for (const absorbed_case& c : cases) images.push_back(build_absorbed(c));
   std::vector<host_tensor> ref_out(images.size()), ref_lse(images.size());
   std::string error;
   {
-    auto s = open_session(api, device, 1, error);
+    auto s = open_session(api, base, error);
     if (!s) {
       log.fail(backend, case_name, "concurrency", "reference session: " + error, 0);
       return;
@@ -60,7 +60,9 @@ void run_concurrency_check(const mla_api* api, int device, const std::vector<abs
           for (int t = range.begin(); t != range.end(); ++t) {
             std::string err;
             try {
-              auto s = open_session(api, device, 1, err);
+              session_config cfg = base;
+              cfg.device = base.device + t % devices;  // one context per GPU, several per GPU
+              auto s = open_session(api, cfg, err);
               for (int r = 0; s && r < rounds && err.empty(); ++r)
                 for (size_t k = 0; k < images.size() && err.empty(); ++k) {
                   const size_t i = (k + (size_t)t) % images.size();  // threads start on different cases
@@ -68,7 +70,9 @@ void run_concurrency_check(const mla_api* api, int device, const std::vector<abs
                   if (!produce(*s, images[i], out, lse, err)) break;
                   err = bitwise_difference(out, ref_out[i], "out");
                   if (err.empty()) err = bitwise_difference(lse, ref_lse[i], "lse");
-                  if (!err.empty()) err = cases[i].name + ": " + err + " (thread " + std::to_string(t) + ")";
+                  if (!err.empty())
+                    err = cases[i].name + ": " + err + " (thread " + std::to_string(t) + ", device " +
+                          std::to_string(cfg.device) + ")";
                 }
             } catch (const std::exception& e) {
               err = std::string("thread ") + std::to_string(t) + ": " + e.what();
@@ -83,8 +87,9 @@ void run_concurrency_check(const mla_api* api, int device, const std::vector<abs
   });
   if (first_failure.empty())
     log.pass(backend, case_name, "concurrency",
-             std::to_string(threads) + " threads x " + std::to_string(rounds) + " rounds x " +
-                 std::to_string(cases.size()) + " cases, bitwise equal",
+             std::to_string(threads) + " host threads x " + std::to_string(rounds) + " rounds x " +
+                 std::to_string(cases.size()) + " cases, a context each (" + std::to_string(devices) +
+                 " device(s), " + std::to_string(base.num_threads) + " threads per context), bitwise equal",
              0);
   else
     log.fail(backend, case_name, "concurrency", first_failure, 0);

@@ -82,15 +82,29 @@ device_absorbed::device_absorbed(mla_tools::backend_memory& mem, const absorbed_
   kv.seqlens_k = (const int32_t*)seqlens_.get();
 }
 
-call_outcome device_absorbed::execute(const mla_api* api, mla_context* ctx) {
+namespace {
+
+call_outcome failed(const mla_api* api, mla_status st, const char* stage) {
   call_outcome r;
+  r.status = st;
+  r.stage = stage;
+  r.message = last_error_of(api);
+  return r;
+}
+
+}  // namespace
+
+call_outcome device_absorbed::plan_and_run(const mla_api* api, mla_context* ctx, const mla_absorbed_args& a) {
+  if (mla_status st = api->absorbed_plan(ctx, &a); st != MLA_OK) return failed(api, st, "absorbed_plan");
+  if (mla_status st = api->absorbed_run(ctx, &a); st != MLA_OK) return failed(api, st, "absorbed_run");
+  mem_.synchronize();
+  return {};
+}
+
+call_outcome device_absorbed::execute(const mla_api* api, mla_context* ctx) {
   size_t bytes = 0;
-  r.status = api->absorbed_workspace_size(ctx, &args_, &bytes);
-  if (r.status != MLA_OK) {
-    r.stage = "absorbed_workspace_size";
-    r.message = last_error_of(api);
-    return r;
-  }
+  if (mla_status st = api->absorbed_workspace_size(ctx, &args_, &bytes); st != MLA_OK)
+    return failed(api, st, "absorbed_workspace_size");
   if (workspace_.bytes() < bytes || !workspace_.get()) {
     workspace_ = mla_tools::device_buffer(mem_, bytes ? bytes : 256);
     std::vector<unsigned char> poison(workspace_.bytes(), 0xA5);
@@ -98,20 +112,65 @@ call_outcome device_absorbed::execute(const mla_api* api, mla_context* ctx) {
   }
   args_.workspace = workspace_.get();
   args_.workspace_bytes = workspace_.bytes();
-  r.status = api->absorbed_plan(ctx, &args_);
-  if (r.status != MLA_OK) {
-    r.stage = "absorbed_plan";
-    r.message = last_error_of(api);
-    return r;
-  }
-  r.status = api->absorbed_run(ctx, &args_);
-  if (r.status != MLA_OK) {
-    r.stage = "absorbed_run";
-    r.message = last_error_of(api);
-    return r;
-  }
+  return plan_and_run(api, ctx, args_);
+}
+
+call_outcome device_absorbed::run_again(const mla_api* api, mla_context* ctx) {
+  if (mla_status st = api->absorbed_run(ctx, &args_); st != MLA_OK) return failed(api, st, "absorbed_run");
   mem_.synchronize();
-  return r;
+  return {};
+}
+
+call_outcome device_absorbed::replan(const mla_api* api, mla_context* ctx, int pattern, uint64_t seed) {
+  std::vector<unsigned char> fill(workspace_.bytes());
+  uint64_t x = seed | 1;
+  for (unsigned char& c : fill) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;  // xorshift64
+    c = pattern >= 0 ? (unsigned char)pattern : (unsigned char)x;
+  }
+  if (!fill.empty()) mem_.upload(workspace_.get(), fill.data(), fill.size());
+  return plan_and_run(api, ctx, args_);
+}
+
+call_outcome device_absorbed::graph_replay(const mla_api* api, mla_context* ctx, int replays, bool* supported) {
+  call_outcome captured;
+  std::unique_ptr<mla_tools::captured_work> graph = mem_.capture([&] {
+    if (mla_status st = api->absorbed_plan(ctx, &args_); st != MLA_OK) captured = failed(api, st, "absorbed_plan");
+    else if (mla_status st2 = api->absorbed_run(ctx, &args_); st2 != MLA_OK)
+      captured = failed(api, st2, "absorbed_run");
+  });
+  *supported = graph != nullptr;
+  if (!captured.ok() || !graph) return captured;
+  for (int i = 0; i < replays; ++i) graph->replay();
+  mem_.synchronize();
+  return {};
+}
+
+call_outcome device_absorbed::execute_alone(const mla_api* api, mla_context* ctx, int b) {
+  const int32_t q0 = im_.cu_seqlens_q[b], s_q = im_.cu_seqlens_q[b + 1] - q0;
+  const int32_t cu[2] = {0, s_q};
+  const int32_t s_k = im_.seqlens_k[b];
+  mla_tools::device_buffer cu1 = upload_bytes(mem_, cu, sizeof cu), sk1 = upload_bytes(mem_, &s_k, sizeof s_k);
+  mla_absorbed_args a = args_;
+  a.batch = 1;
+  a.total_q = s_q;
+  a.max_seqlen_q = s_q;
+  a.cu_seqlens_q = static_cast<const int32_t*>(cu1.get());
+  a.kv.seqlens_k = static_cast<const int32_t*>(sk1.get());
+  a.kv.block_table = static_cast<const int32_t*>(table_.get()) + (int64_t)b * im_.block_table_stride;
+  auto shift = [&](mla_tensor& t, const host_tensor& image) {
+    if (t.data) t.data = static_cast<char*>(t.data) + (int64_t)q0 * t.stride[0] * element_bytes(image.dtype);
+  };
+  shift(a.q, im_.q);
+  shift(a.out, im_.out);
+  shift(a.lse, im_.lse);
+  size_t bytes = 0;
+  if (mla_status st = api->absorbed_workspace_size(ctx, &a, &bytes); st != MLA_OK)
+    return failed(api, st, "absorbed_workspace_size");
+  mla_tools::device_buffer ws(mem_, bytes ? bytes : 256);
+  a.workspace = ws.get();
+  a.workspace_bytes = ws.bytes();
+  return plan_and_run(api, ctx, a);
 }
 
 void device_absorbed::repoison_outputs() {
@@ -161,15 +220,9 @@ device_merge::device_merge(mla_tools::backend_memory& mem, const merge_images& i
 }
 
 call_outcome device_merge::execute(const mla_api* api, mla_context* ctx) {
-  call_outcome r;
-  r.status = api->merge_states(ctx, &args_);
-  if (r.status != MLA_OK) {
-    r.stage = "merge_states";
-    r.message = last_error_of(api);
-    return r;
-  }
+  if (mla_status st = api->merge_states(ctx, &args_); st != MLA_OK) return failed(api, st, "merge_states");
   mem_.synchronize();
-  return r;
+  return {};
 }
 
 void device_merge::repoison_outputs() {

@@ -29,6 +29,18 @@ class device_absorbed {
 
   // Sizes and allocates the workspace (poisoned), plans and runs, synchronizes.
   call_outcome execute(const mla_api* api, mla_context* ctx);
+  // The repeats of the determinism check, each synchronized:
+  // another run on the plan already in the workspace (no plan call);
+  call_outcome run_again(const mla_api* api, mla_context* ctx);
+  // the workspace filled with `pattern` (a byte; -1: pseudo-random bytes of
+  // `seed`), then plan and run;
+  call_outcome replan(const mla_api* api, mla_context* ctx, int pattern, uint64_t seed);
+  // plan and run captured into a CUDA/HIP graph once, then `replays`
+  // replays (*supported = false, nothing run, where the memory has no graphs).
+  call_outcome graph_replay(const mla_api* api, mla_context* ctx, int replays, bool* supported);
+  // Sequence b alone: a batch of one over the same buffers (its q and out
+  // rows, its block-table row, max_seqlen_q = its s_q), own workspace.
+  call_outcome execute_alone(const mla_api* api, mla_context* ctx, int b);
   // Restores the poisoned outputs (between repeated runs).
   void repoison_outputs();
   // Copies out and lse back into host images shaped like the originals.
@@ -38,6 +50,9 @@ class device_absorbed {
   void download_workspace(std::vector<unsigned char>& bytes);
 
  private:
+  // Plan + run of `a` with workspace `ws`, then a synchronize.
+  call_outcome plan_and_run(const mla_api* api, mla_context* ctx, const mla_absorbed_args& a);
+
   mla_tools::backend_memory& mem_;
   const absorbed_images& im_;
   mla_tools::device_buffer q_, out_, lse_, cache_, cu_, seqlens_, table_, workspace_;
@@ -49,6 +64,7 @@ class device_merge {
   device_merge(mla_tools::backend_memory& mem, const merge_images& im);
   mla_merge_args& args() { return args_; }
   call_outcome execute(const mla_api* api, mla_context* ctx);
+  call_outcome run_again(const mla_api* api, mla_context* ctx) { return execute(api, ctx); }
   void repoison_outputs();
   void download_outputs(host_tensor& out, host_tensor& lse);
   std::string changed_inputs();

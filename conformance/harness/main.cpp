@@ -1,7 +1,8 @@
-// mla-conformance: checks every usable libmla backend (or --backend NAME)
-// against the fp64 oracle, against each other, and against the ABI rules.
-// The last line printed is "N passed, N failed, N skipped"; the exit status
-// is 0 only when nothing failed.
+// mla-conformance: checks every usable libmla backend (or --backend NAME),
+// in every configuration it offers (kernel variants; thread counts of host
+// backends), against the fp64 oracle, against each other, and against the
+// ABI rules.  The last line printed is "N passed, N failed, N skipped"; the
+// exit status is 0 only when nothing failed (2: bad usage or no backend).
 #include "backend_checks.hpp"
 #include "backend_session.hpp"
 #include "case_runner.hpp"
@@ -9,14 +10,18 @@
 #include "concurrency_check.hpp"
 #include "device_index_check.hpp"
 #include "negative_cases.hpp"
+#include "plan_identity_check.hpp"
 #include "results.hpp"
 
 #include <mla/mla.h>
+
+#include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,68 +32,32 @@ using namespace conformance;
 using clock_type = std::chrono::steady_clock;
 
 struct options {
-  std::string backend, filter, report, suite_name = "quick";
+  std::string backend, filter, report, suite_name = "quick", kernel, memory;
   uint64_t seed = 1;
   bool list = false;
-  int device = 0;
+  int device = 0, threads = 0, repeats = -1;
   uint64_t max_failures = 0;  // 0: run everything
 };
 
-void usage(std::FILE* f) {
-  std::fprintf(f,
-               "usage: mla-conformance [--backend NAME] [--suite quick|full|stress] [--filter TEXT]\n"
-               "                       [--seed N] [--list] [--report FILE.json] [--device N]\n"
-               "  --backend NAME   test only this plugin (default: every usable plugin the loader finds)\n"
-               "  --suite          quick (CI), full (adds s_k up to 65536 and H=128), stress (many seeds)\n"
-               "  --filter TEXT    run only cases whose name contains TEXT\n"
-               "  --seed N         suite seed; every failure prints the command that replays it\n"
-               "  --list           print the case names and exit\n"
-               "  --report FILE    write every check's verdict as JSON\n"
-               "  --max-failures N stop starting new cases after N failed checks (the current case finishes)\n"
-               "Plugins are found by the loader (MLA_BACKEND_PATH, the loader's directory, the install dir).\n");
-}
-
-bool parse(int argc, char** argv, options& o) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&](std::string& out) {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "mla-conformance: %s needs a value\n", a.c_str());
-        return false;
-      }
-      out = argv[++i];
-      return true;
-    };
-    std::string v;
-    if (a == "--backend") {
-      if (!value(o.backend)) return false;
-    } else if (a == "--suite") {
-      if (!value(o.suite_name)) return false;
-    } else if (a == "--filter") {
-      if (!value(o.filter)) return false;
-    } else if (a == "--report") {
-      if (!value(o.report)) return false;
-    } else if (a == "--seed" || a == "--device" || a == "--max-failures") {
-      if (!value(v)) return false;
-      char* end = nullptr;
-      const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
-      if (v.empty() || *end) {
-        std::fprintf(stderr, "mla-conformance: %s %s: not a number\n", a.c_str(), v.c_str());
-        return false;
-      }
-      if (a == "--seed") o.seed = n;
-      else if (a == "--device") o.device = (int)n;
-      else o.max_failures = n;
-    } else if (a == "--list") {
-      o.list = true;
-    } else if (a == "--help" || a == "-h") {
-      usage(stdout);
-      std::exit(0);
-    } else {
-      std::fprintf(stderr, "mla-conformance: unknown argument %s\n", a.c_str());
-      usage(stderr);
-      return false;
-    }
+// --backend NAME or NAME[kernel,t=N,invariant,dev=D] (the labels the report
+// prints): the plugin's name and the configuration it asks for.
+bool parse_backend(const std::string& spec, std::string& plugin, session_config& cfg, bool& has_config) {
+  const size_t open = spec.find('[');
+  plugin = spec.substr(0, open);
+  has_config = open != std::string::npos;
+  if (!has_config) return true;
+  if (spec.back() != ']') return false;
+  std::string inner = spec.substr(open + 1, spec.size() - open - 2);
+  size_t at = 0;
+  while (at <= inner.size() && !inner.empty()) {
+    const size_t comma = inner.find(',', at);
+    const std::string item = inner.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    if (item.rfind("t=", 0) == 0) cfg.num_threads = std::atoi(item.c_str() + 2);
+    else if (item.rfind("dev=", 0) == 0) cfg.device = std::atoi(item.c_str() + 4);
+    else if (item == "invariant") cfg.flags |= MLA_CONTEXT_BATCH_INVARIANT;
+    else if (!item.empty()) cfg.kernel = item;
+    if (comma == std::string::npos) break;
+    at = comma + 1;
   }
   return true;
 }
@@ -96,6 +65,9 @@ bool parse(int argc, char** argv, options& o) {
 struct loaded_backend {
   std::unique_ptr<backend_session> session;
   std::string path;
+  int devices = 1;           // probe's num_devices (for the multi-GPU concurrency check)
+  bool primary = false;      // the plugin's first configuration: runs the per-plugin checks
+  bool invariant = false;    // a batch-invariant configuration: runs the batch_invariance check
 };
 
 // Progress on stderr every few seconds for long runs.
@@ -117,20 +89,122 @@ class progress {
 
 double seconds_since(clock_type::time_point t) { return std::chrono::duration<double>(clock_type::now() - t).count(); }
 
+// Names of every case --filter can select (the per-backend ones by prefix).
+bool filter_matches_anything(const std::string& filter, const catalogue& cat) {
+  if (filter.empty()) return true;
+  std::vector<std::string> names = negative_case_names();
+  for (const absorbed_case& c : cat.absorbed) names.push_back(c.name);
+  for (const merge_case& c : cat.merge) names.push_back(c.name);
+  for (const char* prefix : {"absorbed/caps-", "device_index/", "concurrency/", "plan_identity/", "backend/"})
+    names.push_back(prefix);
+  for (const std::string& n : names)
+    if (n.find(filter) != std::string::npos || std::string(filter).find(n) == 0) return true;
+  return false;
+}
+
+// The sessions to test for one plugin: its configurations (or the one asked
+// for), plus a batch-invariant one where the plugin offers the flag.
+void open_configurations(const mla_plugin_entry& e, const options& opt, const session_config* asked,
+                         std::vector<loaded_backend>& out, std::string& why_none) {
+  mla_probe_result pr{};
+  pr.struct_size = sizeof pr;
+  const int devices = e.api->probe(&pr) == MLA_OK && pr.num_devices > 0 ? pr.num_devices : 1;
+  std::string error;
+  session_config base;
+  base.device = opt.device;
+  if (opt.memory == "host") base.memory_kind = MLA_MEMORY_HOST;
+  if (opt.memory == "cuda" || opt.memory == "hip") {
+    base.memory_kind = MLA_MEMORY_DEVICE;
+    base.device_api = opt.memory == "cuda" ? MLA_DEVICE_API_CUDA : MLA_DEVICE_API_HIP;
+  }
+  auto probe = open_session(e.api, base, error);
+  if (!probe) {
+    std::fprintf(stderr, "mla-conformance: backend %s: %s\n", e.name, error.c_str());
+    why_none += std::string(e.name) + ": " + error + "; ";
+    return;
+  }
+  std::vector<session_config> configs;
+  if (asked) configs.push_back(*asked);
+  else configs = configurations(probe->caps, opt.device, opt.kernel, opt.threads);
+  for (session_config& c : configs) {
+    c.memory_kind = base.memory_kind;
+    c.device_api = base.device_api;
+  }
+  const bool offers_invariance =
+      probe->caps.struct_size >= MLA_CAPS_SIZE_1_1 && (probe->caps.context_flags & MLA_CONTEXT_BATCH_INVARIANT);
+  if (!asked && offers_invariance && !configs.empty()) {
+    session_config inv = configs.front();
+    inv.num_threads = probe->host_memory ? 2 : 0;
+    inv.flags |= MLA_CONTEXT_BATCH_INVARIANT;
+    configs.push_back(inv);
+  }
+  probe.reset();
+  bool first = true;
+  for (const session_config& c : configs) {
+    auto s = open_session(e.api, c, error);
+    if (!s) {
+      std::fprintf(stderr, "mla-conformance: backend %s: %s\n", e.name, error.c_str());
+      why_none += std::string(e.name) + ": " + error + "; ";
+      continue;
+    }
+    loaded_backend b;
+    b.invariant = (c.flags & MLA_CONTEXT_BATCH_INVARIANT) != 0;
+    b.primary = first;
+    first = false;
+    b.devices = s->host_memory ? 1 : devices;
+    b.path = e.path ? e.path : "";
+    b.session = std::move(s);
+    out.push_back(std::move(b));
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   options opt;
-  if (!parse(argc, argv, opt)) return 2;
-  suite_kind suite;
-  if (!parse_suite(opt.suite_name, suite)) {
-    std::fprintf(stderr, "mla-conformance: unknown suite '%s' (quick, full, stress)\n", opt.suite_name.c_str());
-    return 2;
+  CLI::App app{"mla-conformance: every libmla backend against the fp64 oracle, each other and the ABI rules.\n"
+               "Plugins are found by the loader (MLA_BACKEND_PATH, the loader's directory, the install dir)."};
+  app.add_option("--backend", opt.backend,
+                 "test only this plugin (default: every usable plugin), or one configuration of it: "
+                 "NAME[kernel,t=THREADS,invariant,dev=DEVICE] as the report labels it");
+  app.add_option("--suite", opt.suite_name, "quick (CI), full (adds s_k up to 65536 and H=128), stress (many seeds)")
+      ->check(CLI::IsMember({"quick", "full", "stress"}));
+  app.add_option("--filter", opt.filter, "run only cases whose name contains TEXT");
+  app.add_option("--seed", opt.seed, "suite seed; every failure prints the command that replays it");
+  app.add_flag("--list", opt.list, "print the case names and exit");
+  app.add_option("--report", opt.report, "write every check's verdict as JSON to FILE");
+  app.add_option("--device", opt.device, "device ordinal of GPU backends")->check(CLI::NonNegativeNumber);
+  app.add_option("--max-failures", opt.max_failures,
+                 "stop starting new cases after N failed checks (the current case finishes)");
+  app.add_option("--repeats", opt.repeats,
+                 "repeats of every case compared bit for bit with its first run (default: quick 4, full 6, "
+                 "stress 12)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--kernel", opt.kernel, "test only this kernel variant (caps.kernels) of each backend");
+  app.add_option("--threads", opt.threads, "test host backends only at this thread count (default 1, 2 and 3)")
+      ->check(CLI::Range(1, MLA_MAX_THREADS));
+  app.add_option("--memory", opt.memory,
+                 "where the memory of an ABI 1.0 plugin lives (its caps cannot say): host, cuda or hip")
+      ->check(CLI::IsMember({"host", "cuda", "hip"}));
+  app.set_version_flag("--version", std::string("mla-conformance ") + MLA_PACKAGE_VERSION + " (ABI " +
+                                        std::to_string(MLA_ABI_MAJOR) + "." + std::to_string(MLA_ABI_MINOR) + ")");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
   }
+  suite_kind suite;
+  parse_suite(opt.suite_name, suite);
+  run_options run;
+  run.repeats = opt.repeats >= 0 ? opt.repeats : suite == suite_kind::stress ? 12 : suite == suite_kind::full ? 6 : 4;
   const auto selected = [&](const std::string& name) {
     return opt.filter.empty() || name.find(opt.filter) != std::string::npos;
   };
   const catalogue cat = build_catalogue(suite, opt.seed);
+  if (!filter_matches_anything(opt.filter, cat)) {
+    std::fprintf(stderr, "mla-conformance: --filter '%s' matches no case (see --list)\n", opt.filter.c_str());
+    return 2;
+  }
   if (opt.list) {
     for (const absorbed_case& c : cat.absorbed)
       if (selected(c.name)) std::printf("%s\n", c.name.c_str());
@@ -139,16 +213,35 @@ int main(int argc, char** argv) {
     for (const std::string& n : negative_case_names())
       if (selected(n)) std::printf("%s\n", n.c_str());
     std::printf("(also, per backend: absorbed/caps-* at the limits its caps claim, concurrency/threads=N,\n"
-                " device_index/* for device-memory backends, backend/NAME/probe, backend/NAME/caps)\n");
+                " plan_identity/alternating_workspaces, device_index/* for device-memory backends,\n"
+                " backend/NAME/probe, backend/NAME/caps)\n");
     std::printf("%zu op-A cases, %zu op-C cases in suite %s\n", cat.absorbed.size(), cat.merge.size(),
                 suite_label(suite));
     return 0;
   }
+  if (!opt.report.empty()) {  // an unwritable report fails now, not after the run
+    std::ofstream probe(opt.report, std::ios::app);
+    if (!probe) {
+      std::fprintf(stderr, "mla-conformance: --report %s: cannot open for writing (%s)\n", opt.report.c_str(),
+                   std::strerror(errno));
+      return 2;
+    }
+  }
+
+  std::string plugin_name;
+  session_config asked;
+  bool has_config = false;
+  if (!parse_backend(opt.backend, plugin_name, asked, has_config)) {
+    std::fprintf(stderr, "mla-conformance: --backend %s: expected NAME or NAME[kernel,t=N,invariant,dev=D]\n",
+                 opt.backend.c_str());
+    return 2;
+  }
+  if (has_config && asked.device == 0) asked.device = opt.device;
 
   // Plugins through the loader: one by name, or every usable one.
   mla_loader_options lo{};
   lo.struct_size = sizeof lo;
-  lo.backend = opt.backend.empty() ? nullptr : opt.backend.c_str();
+  lo.backend = plugin_name.empty() ? nullptr : plugin_name.c_str();
   mla_loader* loader = nullptr;
   if (mla_loader_open(&lo, &loader) != MLA_OK || !loader) {
     std::fprintf(stderr, "mla-conformance: mla_loader_open failed\n");
@@ -162,19 +255,12 @@ int main(int argc, char** argv) {
     mla_plugin_entry e{};
     e.struct_size = sizeof e;
     if (mla_loader_plugin(loader, i, &e) != MLA_OK) continue;
-    std::fprintf(stderr, "plugin %s (%s): %s%s%s\n", e.name ? e.name : "?", e.path ? e.path : "?",
+    std::fprintf(stderr, "plugin %s (%s): %s%s\n", e.name ? e.name : "?", e.path ? e.path : "?",
                  e.state == MLA_PLUGIN_SKIPPED ? "skipped: " : "usable",
-                 e.state == MLA_PLUGIN_SKIPPED && e.reason ? e.reason : "", "");
+                 e.state == MLA_PLUGIN_SKIPPED && e.reason ? e.reason : "");
     if (!e.api) continue;
-    if (!opt.backend.empty() && e.api != mla_loader_api(loader)) continue;
-    std::string error;
-    auto s = open_session(e.api, opt.device, 0, error);
-    if (!s) {
-      std::fprintf(stderr, "mla-conformance: backend %s: %s\n", e.name, error.c_str());
-      why_none += std::string(e.name) + ": " + error + "; ";
-      continue;
-    }
-    backends.push_back({std::move(s), e.path ? e.path : ""});
+    if (!plugin_name.empty() && e.api != mla_loader_api(loader)) continue;
+    open_configurations(e, opt, has_config ? &asked : nullptr, backends, why_none);
   }
   result_log log(suite_label(suite), opt.seed,
                  std::string("mla-conformance --suite ") + suite_label(suite) + " --seed " + std::to_string(opt.seed));
@@ -191,35 +277,37 @@ int main(int argc, char** argv) {
   for (loaded_backend& b : backends) {
     std::fprintf(stderr, "testing %s: %s\n", b.session->name.c_str(), b.session->caps.device_name);
     log.add_backend_info(b.session->name, backend_info_json(*b.session, b.path));
-    check_probe_and_caps(*b.session, log);
+    if (b.primary) check_probe_and_caps(*b.session, log);
   }
 
-  // Catalogue cases: each case's data and oracle once, every backend on it.
+  // Catalogue cases: each case's data and oracle once, every configuration on it.
   progress prog(cat.absorbed.size() + cat.merge.size());
   size_t done = 0;
   for (const absorbed_case& c : cat.absorbed) {
     ++done;
     if (!selected(c.name) || enough_failures()) continue;
-    std::vector<backend_session*> runners;
+    std::vector<loaded_backend*> runners;
     for (loaded_backend& b : backends) {
       const std::string why = fits_caps(c, b.session->caps);
-      if (why.empty()) runners.push_back(b.session.get());
+      if (why.empty()) runners.push_back(&b);
       else log.skip(b.session->name, c.name, "caps", "not claimed: " + why, c.seed);
     }
     if (runners.empty()) continue;
     absorbed_images im = build_absorbed(c);
     const reference_outputs ref = oracle_for(im);
     std::vector<produced> outputs;
-    for (backend_session* s : runners) {
+    for (loaded_backend* b : runners) {
       const auto t0 = clock_type::now();
-      outputs.push_back(run_absorbed_case(*s, im, ref, log));
-      log.add_time(s->name, seconds_since(t0));
+      outputs.push_back(run_absorbed_case(*b->session, im, ref, run, log));
+      if (b->invariant) check_batch_invariance(*b->session, im, outputs.back(), log);
+      log.add_time(b->session->name, seconds_since(t0));
     }
     for (size_t k = 1; k < runners.size(); ++k) {
       if (!outputs[0].ok || !outputs[k].ok) continue;
+      const std::string vs = "vs " + runners[0]->session->name;
       const std::string err = compare_outputs(outputs[0].out, outputs[k].out, ref, default_tolerance());
-      if (err.empty()) log.pass(runners[k]->name, c.name, "cross_backend", "vs " + runners[0]->name, c.seed);
-      else log.fail(runners[k]->name, c.name, "cross_backend", "vs " + runners[0]->name + ": " + err, c.seed);
+      if (err.empty()) log.pass(runners[k]->session->name, c.name, "cross_backend", vs, c.seed);
+      else log.fail(runners[k]->session->name, c.name, "cross_backend", vs + ": " + err, c.seed);
     }
     prog.tick(done, log.count(verdict::fail));
   }
@@ -230,13 +318,14 @@ int main(int argc, char** argv) {
     const reference_outputs ref = oracle_for(im);
     std::vector<std::pair<backend_session*, produced>> outputs;
     for (loaded_backend& b : backends) {
+      if (!b.primary) continue;  // op C has no kernel variants or thread-dependent splits
       const std::string why = fits_caps(c, b.session->caps);
       if (!why.empty()) {
         log.skip(b.session->name, c.name, "caps", "not claimed: " + why, c.seed);
         continue;
       }
       const auto t0 = clock_type::now();
-      outputs.emplace_back(b.session.get(), run_merge_case(*b.session, im, ref, log));
+      outputs.emplace_back(b.session.get(), run_merge_case(*b.session, im, ref, run, log));
       log.add_time(b.session->name, seconds_since(t0));
     }
     for (size_t k = 1; k < outputs.size(); ++k) {
@@ -249,28 +338,33 @@ int main(int argc, char** argv) {
     prog.tick(done, log.count(verdict::fail));
   }
 
-  // Per backend: its caps limits, the ABI's negative cases, device-side
-  // index checks, and concurrency.
+  // Per plugin (on its first configuration): its caps limits, the ABI's
+  // negative cases, device-side index checks, the plan-identity rule and
+  // concurrency.
   for (loaded_backend& b : backends) {
     if (enough_failures()) break;
+    if (!b.primary) continue;
     backend_session& s = *b.session;
     const auto t0 = clock_type::now();
     for (absorbed_case c : caps_edge_cases(s.caps, opt.seed)) {
       if (!selected(c.name)) continue;
       absorbed_images im = build_absorbed(c);
-      run_absorbed_case(s, im, oracle_for(im), log);
+      run_absorbed_case(s, im, oracle_for(im), run, log);
     }
     run_negative_cases(s, opt.seed, log, selected);
     run_device_index_cases(s, opt.seed, log, selected);
+    std::vector<absorbed_case> small;
+    for (const absorbed_case& c : cat.absorbed)
+      if (small.size() < 6 && fits_caps(c, s.caps).empty() && oracle_cost(c) > 0 && oracle_cost(c) < 5e6)
+        small.push_back(c);
+    if (selected("plan_identity/alternating_workspaces")) run_plan_identity_check(s, small, log);
     const int threads = suite == suite_kind::stress ? 16 : 8;
     const int rounds = suite == suite_kind::stress ? 20 : 3;
     const std::string cname = "concurrency/threads=" + std::to_string(threads);
     if (selected(cname)) {
-      std::vector<absorbed_case> small;
-      for (const absorbed_case& c : cat.absorbed)
-        if (small.size() < 6 && fits_caps(c, s.caps).empty() && oracle_cost(c) > 0 && oracle_cost(c) < 5e6)
-          small.push_back(c);
-      run_concurrency_check(s.api, opt.device, small, threads, rounds, cname, log);
+      session_config cfg = s.config;
+      if (s.host_memory) cfg.num_threads = 2;  // every context itself parallel
+      run_concurrency_check(s.api, cfg, b.devices, small, threads, rounds, s.name, cname, log);
     }
     log.add_time(s.name, seconds_since(t0));
   }
@@ -279,14 +373,19 @@ int main(int argc, char** argv) {
     std::printf("stopped early: %llu failed checks reached (--max-failures)\n", (unsigned long long)opt.max_failures);
 
   log.print_summary(stdout);
-  std::printf("\nsuite %s, seed %llu: %.1f s wall\n", suite_label(suite), (unsigned long long)opt.seed, wall);
+  std::printf("\nsuite %s, seed %llu, %d repeats per case: %.1f s wall\n", suite_label(suite),
+              (unsigned long long)opt.seed, run.repeats, wall);
+  int status = log.count(verdict::fail) ? 1 : 0;
   if (!opt.report.empty()) {
     std::string error;
-    if (!log.write_json(opt.report, error)) std::fprintf(stderr, "mla-conformance: %s\n", error.c_str());
+    if (!log.write_json(opt.report, error)) {
+      std::fprintf(stderr, "mla-conformance: %s\n", error.c_str());
+      status = 2;
+    }
   }
   backends.clear();  // contexts go before the loader unloads the plugins
   mla_loader_close(loader);
   const size_t passed = log.count(verdict::pass), failed = log.count(verdict::fail), skipped = log.count(verdict::skip);
   std::printf("%zu passed, %zu failed, %zu skipped\n", passed, failed, skipped);
-  return failed ? 1 : 0;
+  return status;
 }

@@ -142,7 +142,8 @@ void run_absorbed_negatives(runner& r, absorbed_fixture& f) {
   const int all = kSize | kPlan | kRun, full = kPlan | kRun;
   items.push_back({"negative/absorbed.args=NULL", all, {{INV}, "absorbed_args"}, nullptr, true});
   add("struct_size=0", all, {VER}, "struct_size", [](mla_absorbed_args& a) { a.struct_size = 0; });
-  add("struct_size=small", all, {VER}, "struct_size", [](mla_absorbed_args& a) { a.struct_size -= 8; });
+  add("struct_size=small", all, {VER}, "struct_size",
+      [](mla_absorbed_args& a) { a.struct_size = MLA_ABSORBED_ARGS_SIZE_1_0 - 8; });
   add("batch=-1", all, {INV}, "batch", [](mla_absorbed_args& a) { a.batch = -1; });
   add("num_heads=0", all, {INV}, "num_heads", [](mla_absorbed_args& a) { a.num_heads = 0; });
   if (caps.max_heads < INT_MAX)
@@ -262,9 +263,13 @@ void run_absorbed_negatives(runner& r, absorbed_fixture& f) {
   const std::string fresh = "negative/absorbed.run_without_plan";
   if (r.want(fresh)) {
     mla_tools::backend_memory& mem = *s.memory;
-    mla_context_desc desc{};
+    mla_context_desc desc{};  // a new context configured as the session's (same workspace need)
     desc.struct_size = sizeof desc;
     desc.stream = mem.stream();
+    desc.device_ordinal = s.config.device;
+    desc.num_threads = s.config.num_threads;
+    desc.flags = s.config.flags;
+    desc.kernel = s.config.kernel.empty() ? nullptr : s.config.kernel.c_str();
     mla_context* ctx = nullptr;
     std::string err;
     mem.upload(f.workspace.get(), f.workspace_poison.data(), f.workspace_poison.size());

@@ -128,14 +128,20 @@ std::string check_outside_untouched(const host_tensor& after, const host_tensor&
 }
 
 std::string bitwise_difference(const host_tensor& a, const host_tensor& b, const char* what) {
+  return bitwise_difference_rows(a, b, 0, a.layout.rank > 0 ? a.layout.extent[0] : 0, what);
+}
+
+std::string bitwise_difference_rows(const host_tensor& a, const host_tensor& b, int64_t row_begin, int64_t row_end,
+                                    const char* what) {
   if (a.bytes.size() != b.bytes.size()) return std::string(what) + ": sizes differ";
   const int64_t n = a.layout.count();
-  for (int64_t i = 0; i < n; ++i) {
+  const int64_t per_row = a.layout.extent[0] > 0 ? n / a.layout.extent[0] : 0;
+  for (int64_t i = row_begin * per_row; i < row_end * per_row; ++i) {
     const int64_t bi = a.buffer_index(i);
     if (load_bits(a.dtype, a.bytes.data(), bi) != load_bits(b.dtype, b.bytes.data(), bi))
-      return std::string(what) + format_index(a.layout, i) + " differs between two identical runs: " +
-             std::to_string(load_element(a.dtype, a.bytes.data(), bi)) + " vs " +
-             std::to_string(load_element(b.dtype, b.bytes.data(), bi));
+      return std::string(what) + format_index(a.layout, i) +
+             fmt(" differs: %.9g vs %.9g", load_element(a.dtype, a.bytes.data(), bi),
+                 load_element(b.dtype, b.bytes.data(), bi), 0);
   }
   return "";
 }

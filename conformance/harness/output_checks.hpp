@@ -37,6 +37,9 @@ std::string check_unwritten(const host_tensor& t, const char* what);
 // Buffer positions that are not elements (guards, gaps) must keep `before`'s bits.
 std::string check_outside_untouched(const host_tensor& after, const host_tensor& before, const char* what);
 std::string bitwise_difference(const host_tensor& a, const host_tensor& b, const char* what);
+// The same over rows [row_begin, row_end) of the outermost dimension only.
+std::string bitwise_difference_rows(const host_tensor& a, const host_tensor& b, int64_t row_begin, int64_t row_end,
+                                    const char* what);
 // Two backends' outputs of the same case: each may be off by its tolerance.
 std::string compare_outputs(const host_tensor& a, const host_tensor& b, const reference_outputs& ref,
                             const tolerance_policy& tol);

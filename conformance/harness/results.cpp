@@ -33,7 +33,7 @@ void result_log::record(const std::string& backend, const std::string& case_name
   if (std::find(backends_.begin(), backends_.end(), backend) == backends_.end()) backends_.push_back(backend);
   results_.push_back({backend, case_name, check, v, message, case_seed});
   if (v == verdict::fail) {
-    std::printf("FAIL [%s] %s :: %s: %s\n     replay: %s --backend %s --filter '%s'  (suite seed %llu, case seed %llu)\n",
+    std::printf("FAIL [%s] %s :: %s: %s\n     replay: %s --backend '%s' --filter '%s'  (suite seed %llu, case seed %llu)\n",
                 backend.c_str(), case_name.c_str(), check.c_str(), message.c_str(), replay_prefix_.c_str(),
                 backend.c_str(), case_name.c_str(), (unsigned long long)seed_, (unsigned long long)case_seed);
     std::fflush(stdout);

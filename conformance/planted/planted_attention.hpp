@@ -9,8 +9,10 @@
 namespace planted {
 
 // args were validated (validate_absorbed + validate_absorbed_indices_host).
-// `reverse_keys` sums keys last-to-first.
-void absorbed_attention(const mla_absorbed_args& args, bug b, bool reverse_keys);
+// `reverse_keys` sums keys last-to-first.  The (row, head) pairs are shared
+// out over `threads` worker threads, each with its own scratch (except under
+// bug::data_race).
+void absorbed_attention(const mla_absorbed_args& args, bug b, bool reverse_keys, int threads);
 void merge_states(const mla_merge_args& args);
 
 }  // namespace planted

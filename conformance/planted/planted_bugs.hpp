@@ -15,6 +15,9 @@ enum class bug {
   ignore_strides,     // treats q and out as dense
   nondeterministic,   // every other run sums keys in reverse order
   bf16_weights,       // rounds softmax weights to bf16 whatever the dtypes (a subtle, "fake f32" bug)
+  data_race,          // the worker threads share one scratch row (only a bug with >= 2 threads)
+  batch_variant,      // claims batch invariance, but sums keys in another order inside a batch
+  one_plan,           // a context keeps only its last plan (a second workspace is "not planned")
   unknown
 };
 

@@ -2,13 +2,12 @@
 // proves the conformance harness can fail.  A small correct host
 // implementation plus one bug chosen by MLA_PLANTED_BUG:
 //   none | drop_last_page | wrong_scale | read_past_seqlen | write_past_output |
-//   wrong_lse | ignore_strides | nondeterministic | bf16_weights
+//   wrong_lse | ignore_strides | nondeterministic | bf16_weights | data_race |
+//   batch_variant | one_plan
 #include "planted_attention.hpp"
 #include "planted_bugs.hpp"
 
-#include <common/plugin_error.hpp>
-#include <common/validate.hpp>
-#include <common/caps.hpp>
+#include <common/plugin_skeleton.hpp>
 
 #include <mla/mla_plugin.h>
 
@@ -18,12 +17,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 
-struct mla_context {
-  uint64_t planned_signature = 0;  // of the batch description last planned
-  const void* planned_workspace = nullptr;
-  bool planned = false;
+struct mla_context : mla::context_base {
+  int threads = 1;
   unsigned runs = 0;
+  const void* last_planned = nullptr;  // for bug::one_plan
+  char device_name[128] = {0};
 };
 
 namespace planted {
@@ -41,6 +41,9 @@ bug active_bug() {
     if (s == "ignore_strides") return bug::ignore_strides;
     if (s == "nondeterministic") return bug::nondeterministic;
     if (s == "bf16_weights") return bug::bf16_weights;
+    if (s == "data_race") return bug::data_race;
+    if (s == "batch_variant") return bug::batch_variant;
+    if (s == "one_plan") return bug::one_plan;
     return bug::unknown;
   }();
   return chosen;
@@ -55,8 +58,6 @@ const char* active_bug_text() {
 
 namespace {
 
-constexpr size_t kWorkspaceBytes = 256;
-
 mla::backend_limits limits() {
   mla::backend_limits l;
   l.q_dtypes = l.cache_dtypes = l.out_dtypes =
@@ -69,129 +70,71 @@ mla::backend_limits limits() {
   return l;
 }
 
-// What a plan covers: the batch description and the index arrays.
-uint64_t signature(const mla_absorbed_args* a) {
-  uint64_t h = 1469598103934665603ull;
-  auto mix = [&](uint64_t v) { h = (h ^ v) * 1099511628211ull; };
-  mix((uint64_t)a->batch);
-  mix((uint64_t)a->num_heads);
-  mix((uint64_t)a->latent_dim);
-  mix((uint64_t)a->rope_dim);
-  mix((uint64_t)a->total_q);
-  mix((uint64_t)a->max_seqlen_q);
-  mix((uint64_t)(uintptr_t)a->cu_seqlens_q);
-  mix((uint64_t)(uintptr_t)a->kv.seqlens_k);
-  mix((uint64_t)(uintptr_t)a->kv.block_table);
-  mix((uint64_t)a->kv.block_table_stride);
-  mix((uint64_t)a->kv.page_size);
-  return h;
-}
+struct planted_backend {
+  static constexpr const char* kName = "planted";
+  static constexpr const char* kVersion = "1.1.0-test";
+  static constexpr uint64_t kContextTag = 0x544e414c50504340ull;  // "@CPPLANT"
+  static constexpr bool kDecompressed = false;
 
-mla_status probe(mla_probe_result* r) {
-  return mla::guarded("probe", [&] {
-    if (mla_status st = mla::validate_probe_result(r); st != MLA_OK) return st;
+  static uint32_t context_flags() { return MLA_CONTEXT_BATCH_INVARIANT; }
+
+  static mla_status probe(mla_probe_result& r) {
     const bool known = planted::active_bug() != planted::bug::unknown;
-    r->usable = known ? 1 : 0;
-    r->score = 1;  // never preferred by MLA_BACKEND=auto
-    r->num_devices = 1;
-    std::snprintf(r->reason, sizeof r->reason, "%s MLA_PLANTED_BUG=%s (test-only plugin)",
+    r.usable = known ? 1 : 0;
+    r.score = 1;  // never preferred by MLA_BACKEND=auto
+    r.num_devices = 1;
+    std::snprintf(r.reason, sizeof r.reason, "%s MLA_PLANTED_BUG=%s (test-only plugin)",
                   known ? "host," : "unusable: unknown", planted::active_bug_text());
     return MLA_OK;
-  });
-}
+  }
 
-const char* last_error() { return mla::last_error_message(); }
-
-mla_status context_create(const mla_context_desc* desc, mla_context** ctx) {
-  return mla::guarded("context_create", [&] {
-    if (!ctx) return mla::fail(MLA_ERR_INVALID_ARGUMENT, "context_create: ctx is NULL");
-    const mla_status s = mla::validate_context_desc(desc);
-    if (s != MLA_OK) return s;
+  static mla_status create(const mla::context_config& cfg, mla_context** ctx) {
     if (planted::active_bug() == planted::bug::unknown)
       return mla::fail(MLA_ERR_NO_DEVICE, "MLA_PLANTED_BUG=%s: unknown bug", planted::active_bug_text());
-    *ctx = new mla_context();
+    if (cfg.kernel && std::strcmp(cfg.kernel, "host") != 0)
+      return mla::fail(MLA_ERR_UNSUPPORTED, "context_desc.kernel = \"%s\": this plugin has only \"host\"", cfg.kernel);
+    mla_context* c = new mla_context();
+    const unsigned hw = std::thread::hardware_concurrency();
+    c->threads = cfg.num_threads > 0 ? cfg.num_threads : (hw > 0 ? (int)hw : 1);
+    std::snprintf(c->device_name, sizeof c->device_name, "planted test plugin (bug: %s), %d threads",
+                  planted::active_bug_text(), c->threads);
+    *ctx = c;
     return MLA_OK;
-  });
-}
+  }
 
-mla_status context_destroy(mla_context* ctx) {
-  return mla::guarded("context_destroy", [&] {
-    delete ctx;
+  static void destroy(mla_context* ctx) { delete ctx; }
+
+  static mla::backend_description describe(const mla_context& ctx) {
+    mla::backend_description d;
+    d.limits = limits();
+    d.device_name = ctx.device_name;
+    d.kernels = "host";
+    return d;
+  }
+
+  static size_t absorbed_workspace(const mla_context&, const mla_absorbed_args&) { return 0; }
+  static mla_status check_indices(const mla_context&, const mla_absorbed_args& a) {
+    return mla::validate_absorbed_indices_host(&a);
+  }
+  static mla_status absorbed_plan(mla_context& ctx, const mla_absorbed_args& a, void*) {
+    ctx.last_planned = a.workspace;
     return MLA_OK;
-  });
-}
-
-mla_status get_caps(mla_context* ctx, mla_caps* caps) {
-  return mla::guarded("get_caps", [&] {
-    if (!ctx) return mla::fail(MLA_ERR_INVALID_ARGUMENT, "get_caps: ctx is NULL");
-    char name[sizeof caps->device_name];
-    std::snprintf(name, sizeof name, "planted test plugin (bug: %s)", planted::active_bug_text());
-    return mla::fill_caps(limits(), name, caps);
-  });
-}
-
-mla_status workspace_size(mla_context* ctx, const mla_absorbed_args* args, size_t* bytes) {
-  return mla::guarded("absorbed_workspace_size", [&] {
-    if (!ctx) return mla::fail(MLA_ERR_INVALID_ARGUMENT, "absorbed_workspace_size: ctx is NULL");
-    if (!bytes) return mla::fail(MLA_ERR_INVALID_ARGUMENT, "absorbed_workspace_size: bytes is NULL");
-    const mla_status s = mla::validate_absorbed(args, limits(), mla::check_level::shape, 0);
-    if (s != MLA_OK) return s;
-    *bytes = kWorkspaceBytes;
+  }
+  static mla_status absorbed_run(mla_context& ctx, const mla_absorbed_args& a, void*) {
+    const planted::bug b = planted::active_bug();
+    if (b == planted::bug::one_plan && a.workspace != ctx.last_planned)
+      return mla::fail(MLA_ERR_NOT_PLANNED, "absorbed_run: only the last planned workspace is runnable (planted bug)");
+    const bool reverse = (b == planted::bug::nondeterministic && ctx.runs++ % 2 == 1) ||
+                         (b == planted::bug::batch_variant && a.batch > 1);
+    planted::absorbed_attention(a, planted::active_bug(), reverse, ctx.threads);
     return MLA_OK;
-  });
-}
-
-mla_status validate_full(const mla_absorbed_args* args) {
-  mla_status s = mla::validate_absorbed(args, limits(), mla::check_level::full, kWorkspaceBytes);
-  if (s == MLA_OK) s = mla::validate_absorbed_indices_host(args);
-  return s;
-}
-
-mla_status plan(mla_context* ctx, const mla_absorbed_args* args) {
-  return mla::guarded("absorbed_plan", [&] {
-    if (!ctx) return mla::fail(MLA_ERR_INVALID_ARGUMENT, "absorbed_plan: ctx is NULL");
-    const mla_status s = validate_full(args);
-    if (s != MLA_OK) return s;
-    ctx->planned_signature = signature(args);
-    ctx->planned_workspace = args->workspace;
-    ctx->planned = true;
-    std::memcpy(args->workspace, &ctx->planned_signature, sizeof ctx->planned_signature);
+  }
+  static mla_status merge(mla_context&, const mla_merge_args& a, void*) {
+    planted::merge_states(a);
     return MLA_OK;
-  });
-}
-
-mla_status run(mla_context* ctx, const mla_absorbed_args* args) {
-  return mla::guarded("absorbed_run", [&] {
-    if (!ctx) return mla::fail(MLA_ERR_INVALID_ARGUMENT, "absorbed_run: ctx is NULL");
-    const mla_status s = validate_full(args);
-    if (s != MLA_OK) return s;
-    uint64_t stored = 0;
-    std::memcpy(&stored, args->workspace, sizeof stored);
-    if (!ctx->planned || ctx->planned_workspace != args->workspace || ctx->planned_signature != signature(args) ||
-        stored != ctx->planned_signature)
-      return mla::fail(MLA_ERR_NOT_PLANNED,
-                       "absorbed_run: no absorbed_plan for this batch description and workspace on this context");
-    const bool reverse = planted::active_bug() == planted::bug::nondeterministic && (ctx->runs++ % 2 == 1);
-    planted::absorbed_attention(*args, planted::active_bug(), reverse);
-    return MLA_OK;
-  });
-}
-
-mla_status merge(mla_context* ctx, const mla_merge_args* args) {
-  return mla::guarded("merge_states", [&] {
-    if (!ctx) return mla::fail(MLA_ERR_INVALID_ARGUMENT, "merge_states: ctx is NULL");
-    const mla_status s = mla::validate_merge(args, limits());
-    if (s != MLA_OK) return s;
-    planted::merge_states(*args);
-    return MLA_OK;
-  });
-}
-
-const mla_api kApi = {
-    sizeof(mla_api), MLA_ABI_MAJOR, MLA_ABI_MINOR, "planted", "0.1.0-test",
-    probe, last_error, context_create, context_destroy, get_caps, workspace_size, plan, run, merge,
+  }
 };
 
 }  // namespace
 
-extern "C" MLA_EXPORT const mla_api* mla_get_api(void) { return &kApi; }
+extern "C" MLA_EXPORT const mla_api* mla_get_api(void) { return mla::plugin_skeleton<planted_backend>::api(); }

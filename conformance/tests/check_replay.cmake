@@ -7,12 +7,13 @@ set(ENV{MLA_PLANTED_BUG} "read_past_seqlen")
 execute_process(COMMAND ${HARNESS} --backend planted --suite quick --seed 97 --max-failures 1
   OUTPUT_VARIABLE first ERROR_QUIET)
 string(REGEX MATCH "FAIL [^\n]*" fail_line "${first}")
-string(REGEX MATCH "replay: mla-conformance --suite quick --seed 97 --backend planted --filter '([^']+)'" replay "${first}")
+string(REGEX MATCH "replay: mla-conformance --suite quick --seed 97 --backend '([^']+)' --filter '([^']+)'" replay "${first}")
 if(NOT fail_line OR NOT replay)
   message(FATAL_ERROR "no FAIL line with a replay command:\n${first}")
 endif()
-set(name "${CMAKE_MATCH_1}")
-execute_process(COMMAND ${HARNESS} --backend planted --suite quick --seed 97 --filter "${name}"
+set(backend "${CMAKE_MATCH_1}")
+set(name "${CMAKE_MATCH_2}")
+execute_process(COMMAND ${HARNESS} --backend "${backend}" --suite quick --seed 97 --filter "${name}"
   OUTPUT_VARIABLE again RESULT_VARIABLE rc ERROR_QUIET)
 string(REGEX MATCH "FAIL [^\n]*" fail_again "${again}")
 if(rc EQUAL 0 OR NOT fail_again STREQUAL fail_line)

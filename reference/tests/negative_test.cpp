@@ -163,7 +163,7 @@ TEST_CASE("op A: run without a matching plan is MLA_ERR_NOT_PLANNED and writes n
   expect_not_planned(ctx.get(), c.args, "holds no plan");  // never planned
 
   REQUIRE(api.absorbed_plan(ctx.get(), &c.args) == MLA_OK);
-  expect_not_planned(other.get(), c.args, "another context");
+  expect_not_planned(other.get(), c.args, "holds no plan of this context");
   mla_absorbed_args a = c.args;
   a.causal = 0;
   expect_not_planned(ctx.get(), a, "absorbed_args.causal");

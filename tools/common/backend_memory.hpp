@@ -7,7 +7,16 @@
 #include <memory>
 #include <string>
 
+struct mla_caps;
+
 namespace mla_tools {
+
+// Work captured into a CUDA/HIP graph, replayed on the memory's stream.
+class captured_work {
+ public:
+  virtual ~captured_work() = default;
+  virtual void replay() = 0;  // enqueues one replay; throws on a device error
+};
 
 class backend_memory {
  public:
@@ -26,11 +35,16 @@ class backend_memory {
   // median over `repeats` measurements of `iters` back-to-back calls each.
   virtual double time_ms(const std::function<void()>& enqueue, int iters, int repeats) = 0;
   virtual std::string name() const = 0;
+  // Captures the work `enqueue` puts on stream() into a graph (thread-local
+  // capture mode); nullptr where there are no graphs (host memory).
+  virtual std::unique_ptr<captured_work> capture(const std::function<void()>& enqueue);
 };
 
 // nullptr with `error` set when the kind is unknown or not built in.
 std::unique_ptr<backend_memory> make_backend_memory(const std::string& plugin_name, int device,
                                                     std::string& error);
+// The memory a plugin's caps say it uses (memory_kind, device_api).
+std::unique_ptr<backend_memory> make_backend_memory(const mla_caps& caps, int device, std::string& error);
 
 // RAII buffer in backend memory.
 class device_buffer {

@@ -15,6 +15,17 @@ void check(cudaError_t e, const char* what) {
   if (e != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(e));
 }
 
+class cuda_graph final : public captured_work {
+ public:
+  cuda_graph(cudaGraphExec_t exec, cudaStream_t stream) : exec_(exec), stream_(stream) {}
+  ~cuda_graph() override { cudaGraphExecDestroy(exec_); }
+  void replay() override { check(cudaGraphLaunch(exec_, stream_), "cudaGraphLaunch"); }
+
+ private:
+  cudaGraphExec_t exec_;
+  cudaStream_t stream_;
+};
+
 class cuda_memory final : public backend_memory {
  public:
   explicit cuda_memory(int device) : device_(device) {
@@ -68,6 +79,23 @@ class cuda_memory final : public backend_memory {
     return ms[ms.size() / 2];
   }
   std::string name() const override { return "cuda:" + std::to_string(device_); }
+  std::unique_ptr<captured_work> capture(const std::function<void()>& enqueue) override {
+    cudaGraph_t graph = nullptr;
+    check(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
+    try {
+      enqueue();
+    } catch (...) {
+      cudaStreamEndCapture(stream_, &graph);
+      if (graph) cudaGraphDestroy(graph);
+      throw;
+    }
+    check(cudaStreamEndCapture(stream_, &graph), "cudaStreamEndCapture");
+    cudaGraphExec_t exec = nullptr;
+    const cudaError_t e = cudaGraphInstantiateWithFlags(&exec, graph, 0);
+    cudaGraphDestroy(graph);
+    check(e, "cudaGraphInstantiate");
+    return std::make_unique<cuda_graph>(exec, stream_);
+  }
 
  private:
   int device_;

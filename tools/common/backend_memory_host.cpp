@@ -1,6 +1,8 @@
 // Host-memory implementation (the cpu plugin) and the factory.
 #include "backend_memory.hpp"
 
+#include <mla/mla_plugin.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -21,6 +23,8 @@ std::unique_ptr<backend_memory> make_hip_memory(int device, std::string& error);
 void backend_memory::copy(void*, const void*, size_t) {
   throw std::runtime_error("backend_memory::copy is not implemented for " + name());
 }
+
+std::unique_ptr<captured_work> backend_memory::capture(const std::function<void()>&) { return nullptr; }
 
 namespace {
 
@@ -73,6 +77,22 @@ std::unique_ptr<backend_memory> make_backend_memory(const std::string& plugin, i
   }
   // cpu and every host-memory plugin (test plugins included).
   return std::make_unique<host_memory>();
+}
+
+}  // namespace mla_tools
+
+namespace mla_tools {
+
+std::unique_ptr<backend_memory> make_backend_memory(const mla_caps& caps, int device, std::string& error) {
+  if (caps.struct_size < MLA_CAPS_SIZE_1_1 || caps.memory_kind == MLA_MEMORY_UNKNOWN) {
+    error = "the plugin does not say where its memory lives (caps.memory_kind needs ABI >= 1.1)";
+    return nullptr;
+  }
+  if (caps.memory_kind == MLA_MEMORY_HOST) return make_backend_memory(std::string("cpu"), device, error);
+  if (caps.device_api == MLA_DEVICE_API_CUDA) return make_backend_memory(std::string("cuda"), device, error);
+  if (caps.device_api == MLA_DEVICE_API_HIP) return make_backend_memory(std::string("hip"), device, error);
+  error = "caps.device_api = " + std::to_string(caps.device_api) + ": unknown device runtime";
+  return nullptr;
 }
 
 }  // namespace mla_tools

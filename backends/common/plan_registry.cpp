@@ -1,0 +1,103 @@
+#include "plan_registry.hpp"
+
+#include "plugin_error.hpp"
+
+namespace mla {
+namespace {
+
+batch_key cache_key(batch_key k, const mla_paged_cache& kv) {
+  k.page_size = kv.page_size;
+  k.num_pages = kv.num_pages;
+  k.block_table_stride = kv.block_table_stride;
+  k.seqlens_k = kv.seqlens_k;
+  k.block_table = kv.block_table;
+  return k;
+}
+
+}  // namespace
+
+batch_key key_of(const mla_absorbed_args& a) {
+  batch_key k;
+  k.op = MLA_OP_ABSORBED;
+  k.batch = a.batch;
+  k.num_heads = a.num_heads;
+  k.latent_dim = a.latent_dim;
+  k.rope_dim = a.rope_dim;
+  k.total_q = a.total_q;
+  k.max_seqlen_q = a.max_seqlen_q;
+  k.causal = a.causal;
+  k.cu_seqlens_q = a.cu_seqlens_q;
+  return cache_key(k, a.kv);
+}
+
+batch_key key_of(const mla_decompressed_args& a) {
+  batch_key k;
+  k.op = MLA_OP_DECOMPRESSED;
+  k.batch = a.batch;
+  k.num_heads = a.num_heads;
+  k.latent_dim = a.latent_dim;
+  k.rope_dim = a.rope_dim;
+  k.nope_dim = a.nope_dim;
+  k.v_dim = a.v_dim;
+  k.total_q = a.total_q;
+  k.max_seqlen_q = a.max_seqlen_q;
+  k.causal = a.causal;
+  k.mode = a.mode;
+  k.cu_seqlens_q = a.cu_seqlens_q;
+  return cache_key(k, a.kv);
+}
+
+void plan_registry::record(const void* workspace, const batch_key& key) {
+  entry* slot = nullptr;
+  for (entry& e : entries_) {
+    if (e.planned_at != 0 && e.workspace == workspace) {
+      slot = &e;
+      break;
+    }
+    if (slot == nullptr || (slot->planned_at != 0 && e.planned_at < slot->planned_at)) slot = &e;
+  }
+  slot->workspace = workspace;
+  slot->key = key;
+  slot->planned_at = ++clock_;
+}
+
+mla_status plan_registry::check(const void* workspace, const batch_key& now, const char* op) const {
+  const entry* found = nullptr;
+  for (const entry& e : entries_)
+    if (e.planned_at != 0 && e.workspace == workspace) found = &e;
+  if (found == nullptr)
+    return fail(MLA_ERR_NOT_PLANNED,
+                "%s.workspace = %p holds no plan of this context: call the plan entry point with it first (a "
+                "context remembers its last %d planned workspaces)",
+                op, workspace, kCapacity);
+  const batch_key& was = found->key;
+  auto differs = [&](const char* field, long long planned, long long given) {
+    return fail(MLA_ERR_NOT_PLANNED, "%s.%s = %lld, but the workspace was planned with %lld: plan this batch first",
+                op, field, given, planned);
+  };
+  auto moved = [&](const char* field, const void* planned, const void* given) {
+    return fail(MLA_ERR_NOT_PLANNED, "%s.%s = %p, but the workspace was planned with %p: plan this batch first", op,
+                field, given, planned);
+  };
+  if (was.op != now.op) return fail(MLA_ERR_NOT_PLANNED, "%s.workspace holds the plan of another op", op);
+  if (was.batch != now.batch) return differs("batch", was.batch, now.batch);
+  if (was.num_heads != now.num_heads) return differs("num_heads", was.num_heads, now.num_heads);
+  if (was.latent_dim != now.latent_dim) return differs("latent_dim", was.latent_dim, now.latent_dim);
+  if (was.rope_dim != now.rope_dim) return differs("rope_dim", was.rope_dim, now.rope_dim);
+  if (was.nope_dim != now.nope_dim) return differs("nope_dim", was.nope_dim, now.nope_dim);
+  if (was.v_dim != now.v_dim) return differs("v_dim", was.v_dim, now.v_dim);
+  if (was.total_q != now.total_q) return differs("total_q", was.total_q, now.total_q);
+  if (was.max_seqlen_q != now.max_seqlen_q) return differs("max_seqlen_q", was.max_seqlen_q, now.max_seqlen_q);
+  if (was.causal != now.causal) return differs("causal", was.causal, now.causal);
+  if (was.mode != now.mode) return differs("mode", was.mode, now.mode);
+  if (was.page_size != now.page_size) return differs("kv.page_size", was.page_size, now.page_size);
+  if (was.num_pages != now.num_pages) return differs("kv.num_pages", was.num_pages, now.num_pages);
+  if (was.block_table_stride != now.block_table_stride)
+    return differs("kv.block_table_stride", was.block_table_stride, now.block_table_stride);
+  if (was.cu_seqlens_q != now.cu_seqlens_q) return moved("cu_seqlens_q", was.cu_seqlens_q, now.cu_seqlens_q);
+  if (was.seqlens_k != now.seqlens_k) return moved("kv.seqlens_k", was.seqlens_k, now.seqlens_k);
+  if (was.block_table != now.block_table) return moved("kv.block_table", was.block_table, now.block_table);
+  return MLA_OK;
+}
+
+}  // namespace mla

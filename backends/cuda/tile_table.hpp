@@ -1,0 +1,46 @@
+// The one table of tile configurations of the CUDA op-A kernels.  Dispatch
+// (launch_absorbed_mma), shared-memory size, CTAs per SM and eligibility
+// (fast_path.cu) all read it; a tile that is not in it is a hard error.
+#pragma once
+#include <stddef.h>
+
+#include "mma_config.hpp"
+#include "wgmma_config.hpp"
+
+namespace mla_cuda {
+
+// Kernel variants, slowest first: the index is the variant's level
+// (device_info::kernel_level caps it) and caps.kernels lists them reversed.
+enum kernel_level { level_simt = 0, level_mma = 1, level_wgmma = 2 };
+constexpr const char* kLevelNames[] = {"simt", "mma", "wgmma"};
+
+struct tile_entry {
+  int level;          // kernel_level of the kernel that runs this tile
+  int rows, block_n;  // (query, head) rows x keys of a CTA's tiles
+  int ctas_per_sm;    // CTAs the split plan counts per SM
+  size_t smem_bytes;  // dynamic shared memory of one CTA
+};
+
+template <int ROWS, int BN>
+constexpr tile_entry mma_entry() {
+  using S = mma_config::shape<ROWS, BN>;
+  return {level_mma, ROWS, BN, S::ctas_per_sm, S::smem_bytes};
+}
+
+constexpr tile_entry kTiles[] = {
+    {level_wgmma, wgmma_config::kRows, wgmma_config::kKeys, 1, wgmma_config::kSmemBytes},
+    mma_entry<64, 64>(),  // Hopper, > 16 rows per sequence
+    mma_entry<64, 32>(),  // A100 (164 KB)
+    mma_entry<16, 64>(),  // Hopper, <= 16 rows per sequence
+    mma_entry<16, 32>(),  // devices with < 100 KB of shared memory per block
+};
+constexpr int kNumTiles = sizeof(kTiles) / sizeof(kTiles[0]);
+
+// The entry of `level` with this tile, or nullptr.
+inline const tile_entry* find_tile(int level, int rows, int block_n) {
+  for (const tile_entry& t : kTiles)
+    if (t.level == level && t.rows == rows && t.block_n == block_n) return &t;
+  return nullptr;
+}
+
+}  // namespace mla_cuda
