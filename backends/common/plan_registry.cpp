@@ -61,25 +61,26 @@ void plan_registry::record(const void* workspace, const batch_key& key) {
   slot->planned_at = ++clock_;
 }
 
-mla_status plan_registry::check(const void* workspace, const batch_key& now, const char* op) const {
+mla_status plan_registry::check(const void* workspace, const batch_key& now, const char* op, const char* plan) const {
   const entry* found = nullptr;
   for (const entry& e : entries_)
     if (e.planned_at != 0 && e.workspace == workspace) found = &e;
   if (found == nullptr)
     return fail(MLA_ERR_NOT_PLANNED,
-                "%s.workspace = %p holds no plan of this context: call the plan entry point with it first (a "
-                "context remembers its last %d planned workspaces)",
-                op, workspace, kCapacity);
+                "%s.workspace = %p holds no plan of this context: call %s with it first (a context remembers its "
+                "last %d planned workspaces)",
+                op, workspace, plan, kCapacity);
   const batch_key& was = found->key;
   auto differs = [&](const char* field, long long planned, long long given) {
-    return fail(MLA_ERR_NOT_PLANNED, "%s.%s = %lld, but the workspace was planned with %lld: plan this batch first",
-                op, field, given, planned);
+    return fail(MLA_ERR_NOT_PLANNED, "%s.%s = %lld, but the workspace was planned with %lld: call %s first", op,
+                field, given, planned, plan);
   };
   auto moved = [&](const char* field, const void* planned, const void* given) {
-    return fail(MLA_ERR_NOT_PLANNED, "%s.%s = %p, but the workspace was planned with %p: plan this batch first", op,
-                field, given, planned);
+    return fail(MLA_ERR_NOT_PLANNED, "%s.%s = %p, but the workspace was planned with %p: call %s first", op, field,
+                given, planned, plan);
   };
-  if (was.op != now.op) return fail(MLA_ERR_NOT_PLANNED, "%s.workspace holds the plan of another op", op);
+  if (was.op != now.op)
+    return fail(MLA_ERR_NOT_PLANNED, "%s.workspace holds the plan of another op: call %s first", op, plan);
   if (was.batch != now.batch) return differs("batch", was.batch, now.batch);
   if (was.num_heads != now.num_heads) return differs("num_heads", was.num_heads, now.num_heads);
   if (was.latent_dim != now.latent_dim) return differs("latent_dim", was.latent_dim, now.latent_dim);

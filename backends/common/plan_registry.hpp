@@ -36,8 +36,9 @@ class plan_registry {
   // held, or the least recently planned workspace when all slots are used).
   void record(const void* workspace, const batch_key& key);
   // MLA_OK when `workspace` was planned for `key`; else MLA_ERR_NOT_PLANNED
-  // with a message naming the first field that differs (args struct `op`).
-  mla_status check(const void* workspace, const batch_key& key, const char* op) const;
+  // with a message naming the first field that differs (of the args struct
+  // `op`) and the entry point to call (`plan`).
+  mla_status check(const void* workspace, const batch_key& key, const char* op, const char* plan) const;
 
  private:
   struct entry {

@@ -169,8 +169,8 @@ class plugin_skeleton {
       if (mla_status st = check_context(ctx, "absorbed_run"); st != MLA_OK) return st;
       size_t need = 0;
       if (mla_status st = validate_absorbed_call(*ctx, a, &need); st != MLA_OK) return st;
-      if (mla_status st = base_of(*ctx).plans.check(a->workspace, key_of(*a), "absorbed_args"); st != MLA_OK)
-        return st;
+      const mla_status planned = base_of(*ctx).plans.check(a->workspace, key_of(*a), "absorbed_args", "absorbed_plan");
+      if (planned != MLA_OK) return planned;
       if (a->batch == 0 || a->total_q == 0) return MLA_OK;
       return Backend::absorbed_run(*ctx, *a, stream_of(*ctx, *a));
     });
@@ -242,8 +242,9 @@ class plugin_skeleton {
       } else {
         size_t need = 0;
         if (mla_status st = validate_decompressed_call(*ctx, a, &need); st != MLA_OK) return st;
-        if (mla_status st = base_of(*ctx).plans.check(a->workspace, key_of(*a), "decompressed_args"); st != MLA_OK)
-          return st;
+        const mla_status planned =
+            base_of(*ctx).plans.check(a->workspace, key_of(*a), "decompressed_args", "decompressed_plan");
+        if (planned != MLA_OK) return planned;
         if (a->batch == 0 || a->total_q == 0) return MLA_OK;
         return Backend::decompressed_run(*ctx, *a, stream_of(*ctx, *a));
       }

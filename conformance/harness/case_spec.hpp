@@ -31,6 +31,9 @@ struct absorbed_case {
   int row_pad = 0;                  // extra (NaN) elements at the end of each cache row
   int extra_pages = 1;              // unused (NaN) pages in the pool, >= 1
   double q_magnitude = 1.0;         // larger values sharpen the softmax
+  // A schedule-scale case (a GPU's worth of sequences split over every SM,
+  // as the D shapes): in the quick suite only device-memory backends run it.
+  bool device_only = false;
 };
 
 struct merge_case {

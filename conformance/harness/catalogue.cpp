@@ -271,6 +271,25 @@ catalogue build_catalogue(suite_kind suite, uint64_t seed) {
     finish(c, id, seed);
     cat.merge.push_back(std::move(c));
   }
+  {
+    // Schedule scale: D3 (bf16, 128 sequences x 4096 keys, H = 128) and D10
+    // (128 ragged sequences, H = 16) of ../bench/shapes.md (docs/shapes.md):
+    // many pieces per CTA and split sequences merged by the combine, the
+    // schedule under which cd37044's wgmma kernel raced (NOTES.md v18).
+    auto add = [&](absorbed_case c, const char* id, const char* what) {
+      c.device_only = suite == suite_kind::quick;
+      finish(c, id, seed);
+      c.name = std::string("absorbed/") + id + ":h" + std::to_string(c.heads) + "," + what + ",p64,causal,bf16";
+      cat.absorbed.push_back(std::move(c));
+    };
+    add(base_case(128, std::vector<int>(128, 1), std::vector<int>(128, 4096), 64, true), "schedule-D3",
+        "B128,sq=1,sk=4096");
+    std::mt19937_64 rng(case_seed(seed, "schedule-D10/lengths"));
+    std::normal_distribution<double> len(8192.0, 4096.0);
+    std::vector<int> ragged;
+    for (int b = 0; b < 128; ++b) ragged.push_back(std::clamp((int)std::lround(len(rng)), 1, 32768));
+    add(base_case(16, std::vector<int>(128, 1), ragged, 64, true), "schedule-D10", "B128,sq=1,sk=N(8192,4096)");
+  }
   if (suite == suite_kind::full) {
     // Long contexts (up to 65536 keys) and the largest head count.
     int n = 0;
@@ -350,6 +369,8 @@ std::vector<absorbed_case> caps_edge_cases(const mla_caps& caps, uint64_t seed) 
 
 std::string fits_caps(const absorbed_case& c, const mla_caps& caps) {
   if (!(caps.ops & MLA_OP_BIT(MLA_OP_ABSORBED))) return "op A (absorbed) not claimed";
+  if (c.device_only && caps.struct_size >= MLA_CAPS_SIZE_1_1 && caps.memory_kind == MLA_MEMORY_HOST)
+    return "schedule-scale case: device backends only in this suite (host backends run it in --suite full)";
   if (!(caps.q_dtypes & MLA_DTYPE_BIT(c.q_dtype))) return std::string("q dtype ") + dtype_label(c.q_dtype) + " not claimed";
   if (!(caps.cache_dtypes & MLA_DTYPE_BIT(c.cache_dtype)))
     return std::string("cache dtype ") + dtype_label(c.cache_dtype) + " not claimed";
