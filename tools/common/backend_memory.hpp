@@ -1,6 +1,8 @@
 // Memory, stream and timer of the device a plugin runs on, for the tools and
 // the conformance harness (the ABI itself never allocates: the caller does).
-// Chosen by the plugin's name: "cpu" (host memory), "cuda", "hip".
+// Chosen by the plugin's caps (memory_kind, device_api), never by its name:
+// host memory, or device memory of the CUDA or HIP runtime, which is opened
+// with dlopen only then (device_runtime.hpp), so no tool links a runtime.
 #pragma once
 #include <cstddef>
 #include <functional>
@@ -40,11 +42,16 @@ class backend_memory {
   virtual std::unique_ptr<captured_work> capture(const std::function<void()>& enqueue);
 };
 
-// nullptr with `error` set when the kind is unknown or not built in.
-std::unique_ptr<backend_memory> make_backend_memory(const std::string& plugin_name, int device,
-                                                    std::string& error);
-// The memory a plugin's caps say it uses (memory_kind, device_api).
-std::unique_ptr<backend_memory> make_backend_memory(const mla_caps& caps, int device, std::string& error);
+// Host memory (aligned_alloc, memcpy, wall-clock timing, no stream).
+std::unique_ptr<backend_memory> make_host_memory();
+// The memory a plugin's caps say it uses: MLA_MEMORY_HOST -> host memory;
+// MLA_MEMORY_DEVICE or MLA_MEMORY_MANAGED -> device memory (and a
+// non-blocking stream) of device `device` of the runtime in caps.device_api.
+// nullptr with `error` set when the caps cannot say (a 1.0 plugin: caps too
+// small or memory_kind MLA_MEMORY_UNKNOWN), name an unknown runtime, or the
+// runtime or the device is missing.  `plugin` names the plugin in messages.
+std::unique_ptr<backend_memory> make_backend_memory(const mla_caps& caps, int device, std::string& error,
+                                                    const std::string& plugin = "");
 
 // RAII buffer in backend memory.
 class device_buffer {

@@ -13,12 +13,7 @@
 
 namespace mla_tools {
 
-#if defined(MLA_TOOLS_WITH_CUDA)
-std::unique_ptr<backend_memory> make_cuda_memory(int device, std::string& error);
-#endif
-#if defined(MLA_TOOLS_WITH_HIP)
-std::unique_ptr<backend_memory> make_hip_memory(int device, std::string& error);
-#endif
+std::unique_ptr<backend_memory> make_device_memory(mla_device_api api, int device, std::string& error);
 
 void backend_memory::copy(void*, const void*, size_t) {
   throw std::runtime_error("backend_memory::copy is not implemented for " + name());
@@ -57,42 +52,29 @@ class host_memory final : public backend_memory {
 
 }  // namespace
 
-std::unique_ptr<backend_memory> make_backend_memory(const std::string& plugin, int device, std::string& error) {
-  (void)device;
-  if (plugin == "cuda") {
-#if defined(MLA_TOOLS_WITH_CUDA)
-    return make_cuda_memory(device, error);
-#else
-    error = "this build of the tools has no CUDA runtime (configure with MLA_ENABLE_CUDA=ON and nvcc)";
-    return nullptr;
-#endif
-  }
-  if (plugin == "hip") {
-#if defined(MLA_TOOLS_WITH_HIP)
-    return make_hip_memory(device, error);
-#else
-    error = "this build of the tools has no HIP runtime (configure with MLA_ENABLE_HIP=ON and hipcc)";
-    return nullptr;
-#endif
-  }
-  // cpu and every host-memory plugin (test plugins included).
-  return std::make_unique<host_memory>();
-}
+std::unique_ptr<backend_memory> make_host_memory() { return std::make_unique<host_memory>(); }
 
-}  // namespace mla_tools
-
-namespace mla_tools {
-
-std::unique_ptr<backend_memory> make_backend_memory(const mla_caps& caps, int device, std::string& error) {
+std::unique_ptr<backend_memory> make_backend_memory(const mla_caps& caps, int device, std::string& error,
+                                                    const std::string& plugin) {
+  const std::string who = plugin.empty() ? "the plugin" : "plugin '" + plugin + "'";
   if (caps.struct_size < MLA_CAPS_SIZE_1_1 || caps.memory_kind == MLA_MEMORY_UNKNOWN) {
-    error = "the plugin does not say where its memory lives (caps.memory_kind needs ABI >= 1.1)";
+    error = who + " does not say where its memory lives (an ABI 1.0 plugin: caps.memory_kind is ABI 1.1); "
+            "rebuild it against mla_plugin.h 1.1";
     return nullptr;
   }
-  if (caps.memory_kind == MLA_MEMORY_HOST) return make_backend_memory(std::string("cpu"), device, error);
-  if (caps.device_api == MLA_DEVICE_API_CUDA) return make_backend_memory(std::string("cuda"), device, error);
-  if (caps.device_api == MLA_DEVICE_API_HIP) return make_backend_memory(std::string("hip"), device, error);
-  error = "caps.device_api = " + std::to_string(caps.device_api) + ": unknown device runtime";
-  return nullptr;
+  if (caps.memory_kind == MLA_MEMORY_HOST) return make_host_memory();
+  if (caps.memory_kind != MLA_MEMORY_DEVICE && caps.memory_kind != MLA_MEMORY_MANAGED) {
+    error = who + ": caps.memory_kind = " + std::to_string(caps.memory_kind) + " is not a memory kind this tool knows";
+    return nullptr;
+  }
+  if (caps.device_api != MLA_DEVICE_API_CUDA && caps.device_api != MLA_DEVICE_API_HIP) {
+    error = who + ": caps.device_api = " + std::to_string(caps.device_api) +
+            " names no device runtime this tool knows (1 CUDA, 2 HIP) for its device memory";
+    return nullptr;
+  }
+  std::unique_ptr<backend_memory> mem = make_device_memory((mla_device_api)caps.device_api, device, error);
+  if (!mem) error = who + ": " + error;
+  return mem;
 }
 
 }  // namespace mla_tools

@@ -20,14 +20,25 @@ std::unique_ptr<backend_session> backend_session::open(const std::string& backen
     error = std::string("no backend selected: ") + mla_loader_error(s->loader_);
     return nullptr;
   }
-  // The plugin's memory kind follows its name: cpu (and other host plugins)
-  // use host memory, cuda/hip their device memory and a stream of their own.
-  s->mem_ = make_backend_memory(s->api_->name, device, error);
-  if (!s->mem_) {
-    error = std::string("backend memory for '") + s->api_->name + "': " + error;
+  // Where the plugin's memory lives is in its caps (ABI 1.1), read from a
+  // context on the default stream; then the memory, its stream, and the
+  // context the tools use, on that stream.
+  mla_context_desc desc{};
+  desc.struct_size = sizeof(desc);
+  desc.device_ordinal = device;
+  mla_caps probe_caps{};
+  probe_caps.struct_size = sizeof(probe_caps);
+  st = s->api_->context_create(&desc, &s->ctx_);
+  if (st == MLA_OK) st = s->api_->get_caps(s->ctx_, &probe_caps);
+  if (st != MLA_OK) {
+    error = s->describe_failure(s->ctx_ ? "get_caps" : "context_create", st);
     return nullptr;
   }
-  mla_context_desc desc{};
+  s->api_->context_destroy(s->ctx_);
+  s->ctx_ = nullptr;
+  s->mem_ = make_backend_memory(probe_caps, device, error, s->api_->name);
+  if (!s->mem_) return nullptr;
+  desc = mla_context_desc{};
   desc.struct_size = sizeof(desc);
   desc.device_ordinal = device;
   desc.stream = s->mem_->stream();
@@ -48,7 +59,7 @@ std::unique_ptr<backend_session> backend_session::open(const std::string& backen
 backend_session::~backend_session() {
   if (ctx_) {
     try {
-      mem_->synchronize();  // no work of ours may still use the stream
+      if (mem_) mem_->synchronize();  // no work of ours may still use the stream
     } catch (const std::exception&) {
       // A device error was already reported by the call that caused it.
     }

@@ -14,7 +14,7 @@ using namespace mla_tools;
 namespace {
 struct host_fixture {
   std::string err;
-  std::unique_ptr<backend_memory> mem = make_backend_memory("cpu", 0, err);
+  std::unique_ptr<backend_memory> mem = make_host_memory();
 };
 paged_kv_cache::shape small_shape() {
   paged_kv_cache::shape s;
