@@ -4,7 +4,7 @@
 // A separate program, never a test.  Correctness is the tests' job
 // (reference/tests); this only checks that each call succeeds.
 //
-//   cpu_bench [threads...]        e.g. cpu_bench 1 2   (default: 1 2)
+//   mla_cpu_bench [threads...]    e.g. mla_cpu_bench 1 2   (default: 1 2)
 //
 // Reports min and median over repeats (min is the robust figure on a shared
 // machine), GB/s = cache bytes read + q/out bytes, per shape.
@@ -23,6 +23,8 @@
 #include <numeric>
 #include <random>
 #include <vector>
+
+#include "tool_cli.hpp"
 
 namespace {
 
@@ -146,7 +148,13 @@ timing run_shape(const mla_api& api, const shape& s, int threads) {
 
 int main(int argc, char** argv) {
   std::vector<int> thread_counts;
-  for (int i = 1; i < argc; ++i) thread_counts.push_back(std::atoi(argv[i]));
+  CLI::App app{"mla_cpu_bench: op A of the cpu plugin on C1-C3 (bf16, page 64, causal) for each thread count, and "
+               "the copy bandwidth; min and median over repeats.  A timing program, not a test."};
+  app.add_option("threads", thread_counts, "thread counts to time (default: 1 2)")
+      ->check(CLI::Range(1, MLA_MAX_THREADS));
+  mla_tools::add_version_flag(app, "mla_cpu_bench");
+  const int parsed = mla_tools::parse_command_line(app, "mla_cpu_bench", argc, argv);
+  if (parsed >= 0) return parsed;
   if (thread_counts.empty()) thread_counts = {1, 2};
   void* lib = dlopen(MLA_CPU_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
   if (!lib) {

@@ -5,7 +5,8 @@
 namespace mla_tools {
 
 std::unique_ptr<backend_session> backend_session::open(const std::string& backend, int device,
-                                                       std::string& error) {
+                                                       std::string& error, uint32_t flags,
+                                                       const std::string& kernel) {
   std::unique_ptr<backend_session> s(new backend_session());
   mla_loader_options opts{};
   opts.struct_size = sizeof(opts);
@@ -42,6 +43,8 @@ std::unique_ptr<backend_session> backend_session::open(const std::string& backen
   desc.struct_size = sizeof(desc);
   desc.device_ordinal = device;
   desc.stream = s->mem_->stream();
+  desc.flags = flags;
+  desc.kernel = kernel.empty() ? nullptr : kernel.c_str();
   st = s->api_->context_create(&desc, &s->ctx_);
   if (st != MLA_OK) {
     error = s->describe_failure("context_create", st);

@@ -14,8 +14,11 @@ namespace mla_tools {
 class backend_session {
  public:
   // `backend`: a name, a preference list or "auto"; empty = MLA_BACKEND (or auto).
-  // Returns nullptr with `error` set (the loader's or the plugin's message).
-  static std::unique_ptr<backend_session> open(const std::string& backend, int device, std::string& error);
+  // `flags` (MLA_CONTEXT_*) and `kernel` (one of caps.kernels, "" = the
+  // plugin's choice) go to the tools' context.  Returns nullptr with `error`
+  // set (the loader's or the plugin's message).
+  static std::unique_ptr<backend_session> open(const std::string& backend, int device, std::string& error,
+                                               uint32_t flags = 0, const std::string& kernel = "");
   ~backend_session();  // context, then memory (its stream), then the loader
   backend_session(const backend_session&) = delete;
   backend_session& operator=(const backend_session&) = delete;

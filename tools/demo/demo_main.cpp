@@ -26,6 +26,7 @@
 #include "dtype_convert.hpp"
 #include "paged_kv_cache.hpp"
 #include "random_fill.hpp"
+#include "tool_cli.hpp"
 
 namespace {
 
@@ -34,55 +35,31 @@ using namespace mla_tools;
 struct demo_options {
   std::string backend;  // empty: MLA_BACKEND
   int device = 0, seqs = 4, prompt = 512, steps = 32, layers = 4, heads = 16, page_size = 64;
-  mla_dtype dtype = MLA_DTYPE_BF16;
+  std::string dtype_name = "bf16";
+  mla_dtype dtype = MLA_DTYPE_BF16;  // from dtype_name after parsing
   uint64_t seed = 1;
 };
 
-void usage(FILE* f) {
-  std::fprintf(f,
-               "usage: mla-demo [options]\n"
-               "  --backend NAME   plugin name, list or auto (default: $MLA_BACKEND, else auto)\n"
-               "  --device N       GPU ordinal (default 0)\n"
-               "  --seqs N         sequences decoded together (default 4)\n"
-               "  --prompt N       prompt tokens of sequence 0; sequence b has N - 29*b (default 512)\n"
-               "  --steps N        decode steps (default 32)\n"
-               "  --layers N       layers sharing one plan per step (default 4)\n"
-               "  --heads N        query heads (default 16, DeepSeek-V2-Lite)\n"
-               "  --page-size N    cache page size in tokens (default 64)\n"
-               "  --dtype T        bf16 | f16 | f32 for q, cache and out (default bf16)\n"
-               "  --seed N         data seed (default 1)\n");
-}
-
-bool parse_int(const char* s, int lo, int& out) {
-  char* end = nullptr;
-  const long v = std::strtol(s, &end, 10);
-  if (!s[0] || *end || v < lo || v > 1000000) return false;
-  out = (int)v;
-  return true;
-}
-
-// Returns 0 to go on, 1 to exit 0 (help), 2 on a bad option.
-int parse(int argc, char** argv, demo_options& o) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "-h" || a == "--help") return usage(stdout), 1;
-    if (i + 1 >= argc) return std::fprintf(stderr, "mla-demo: %s needs a value (or is unknown)\n", a.c_str()), 2;
-    const char* v = argv[++i];
-    bool ok = true;
-    if (a == "--backend") o.backend = v;
-    else if (a == "--device") ok = parse_int(v, 0, o.device);
-    else if (a == "--seqs") ok = parse_int(v, 1, o.seqs);
-    else if (a == "--prompt") ok = parse_int(v, 1, o.prompt);
-    else if (a == "--steps") ok = parse_int(v, 0, o.steps);
-    else if (a == "--layers") ok = parse_int(v, 1, o.layers);
-    else if (a == "--heads") ok = parse_int(v, 1, o.heads);
-    else if (a == "--page-size") ok = parse_int(v, 1, o.page_size);
-    else if (a == "--dtype") ok = (o.dtype = parse_dtype(v)) != MLA_DTYPE_INVALID;
-    else if (a == "--seed") o.seed = std::strtoull(v, nullptr, 10);
-    else return std::fprintf(stderr, "mla-demo: unknown option %s\n", a.c_str()), usage(stderr), 2;
-    if (!ok) return std::fprintf(stderr, "mla-demo: bad value '%s' for %s\n", v, a.c_str()), 2;
-  }
-  return 0;
+void add_demo_options(CLI::App& app, demo_options& o) {
+  app.description(
+      "mla-demo: libmla used as a host inference engine uses it: a DeepSeek-V2-Lite-shaped prefill and decode on "
+      "a paged latent cache, checked against the fp64 oracle.  Exit status: 0 all good, 1 an oracle mismatch, "
+      "2 an error (a bad option, too little memory, a failed libmla call).");
+  const CLI::Range positive(1, 1000000);
+  app.add_option("--backend", o.backend, "plugin name, list or auto (default: $MLA_BACKEND, else auto)");
+  app.add_option("--device", o.device, "GPU ordinal")->check(CLI::Range(0, 1 << 20))->capture_default_str();
+  app.add_option("--seqs", o.seqs, "sequences decoded together")->check(positive)->capture_default_str();
+  app.add_option("--prompt", o.prompt, "prompt tokens of sequence 0; sequence b has N - 29*b")
+      ->check(positive)
+      ->capture_default_str();
+  app.add_option("--steps", o.steps, "decode steps")->check(CLI::Range(0, 1000000))->capture_default_str();
+  app.add_option("--layers", o.layers, "layers sharing one plan per step")->check(positive)->capture_default_str();
+  app.add_option("--heads", o.heads, "query heads (16: DeepSeek-V2-Lite)")->check(positive)->capture_default_str();
+  app.add_option("--page-size", o.page_size, "cache page size in tokens")->check(positive)->capture_default_str();
+  app.add_option("--dtype", o.dtype_name, "q, cache and out dtype")
+      ->check(CLI::IsMember({"bf16", "f16", "f32"}))
+      ->capture_default_str();
+  app.add_option("--seed", o.seed, "data seed")->capture_default_str();
 }
 
 int prompt_length(const demo_options& o, int seq) { return std::max(1, o.prompt - 29 * seq); }
@@ -213,8 +190,12 @@ int run_demo(const demo_options& o) {
 
 int main(int argc, char** argv) {
   demo_options o;
-  const int p = parse(argc, argv, o);
-  if (p != 0) return p == 1 ? 0 : 2;
+  CLI::App app;
+  add_demo_options(app, o);
+  add_version_flag(app, "mla-demo");
+  const int parsed = parse_command_line(app, "mla-demo", argc, argv);
+  if (parsed >= 0) return parsed;
+  o.dtype = parse_dtype(o.dtype_name);
   try {
     return run_demo(o);
   } catch (const std::exception& e) {

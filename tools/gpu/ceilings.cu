@@ -6,6 +6,8 @@
 // operations between CUDA events.
 //
 //   mla-ceilings [--copy-mib N] [--gemm N] [--iters N] [--repeats N]
+// Exit status: 0 measured, 1 a CUDA or cuBLAS call failed, 2 a bad option,
+// 77 no CUDA device (--help and --version need none).
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
@@ -15,6 +17,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <vector>
+
+#include "tool_cli.hpp"
 
 namespace {
 
@@ -111,16 +115,23 @@ bool gemm_rate(cudaStream_t s, int n, int iters, int repeats, double* tflops) {
 int main(int argc, char** argv) {
   size_t copy_mib = 2048;
   int gemm_n = 8192, iters = 20, repeats = 7;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--copy-mib")) copy_mib = std::strtoull(argv[i + 1], nullptr, 10);
-    else if (!std::strcmp(argv[i], "--gemm")) gemm_n = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--iters")) iters = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--repeats")) repeats = std::atoi(argv[i + 1]);
-    else return std::fprintf(stderr, "usage: mla-ceilings [--copy-mib N] [--gemm N] [--iters N] [--repeats N]\n"), 2;
-  }
+  CLI::App app{"mla-ceilings: the copy bandwidth (read + write) and the bf16 GEMM rate of CUDA device 0, as "
+               "copy_gbs=<x> / gemm_tflops=<y> lines for mla-bench --ceilings.  Exit status: 0 measured, 1 a CUDA "
+               "or cuBLAS call failed, 2 a bad option, 77 no CUDA device."};
+  app.add_option("--copy-mib", copy_mib, "MiB per copy buffer")->check(CLI::Range(1, 1 << 20))->capture_default_str();
+  app.add_option("--gemm", gemm_n, "GEMM size N (N x N x N)")->check(CLI::Range(16, 65536))->capture_default_str();
+  app.add_option("--iters", iters, "operations per timed repeat")->check(CLI::Range(1, 100000))->capture_default_str();
+  app.add_option("--repeats", repeats, "timed repeats; the median is reported")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  mla_tools::add_version_flag(app, "mla-ceilings");
+  const int parsed = mla_tools::parse_command_line(app, "mla-ceilings", argc, argv);
+  if (parsed >= 0) return parsed;
   int count = 0;
-  if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
-    std::printf("SKIPPED: no CUDA device\n");
+  const cudaError_t e = cudaGetDeviceCount(&count);
+  if (e != cudaSuccess || count == 0) {  // stderr: stdout stays a valid ceilings file
+    std::fprintf(stderr, "mla-ceilings: SKIPPED: no CUDA device (%s)\n",
+                 e != cudaSuccess ? cudaGetErrorString(e) : "0 devices");
     return 77;
   }
   cudaDeviceProp prop;

@@ -1,11 +1,12 @@
 // mla-info: lists every plugin the libmla loader sees (path, name, ABI
 // version, state, score, reason) and the capabilities of the usable ones.
-//   mla-info [--backend SPEC] [--path DIRS] [--ignore-environment]
+//   mla-info [--backend SPEC] [--path DIRS] [--ignore-environment] [--version]
 // Exit status: 0 if a plugin was selected, 1 if none (the reason is
 // printed), 2 for a bad command line.
 #include <mla/mla.h>
 
 #include "caps_report.hpp"
+#include "tool_cli.hpp"
 
 #include <dlfcn.h>
 
@@ -17,35 +18,18 @@
 namespace {
 
 struct CommandLine {
-  const char* backend = nullptr;
-  const char* path = nullptr;
+  std::string backend, path;  // empty: not given
   bool ignore_environment = false;
 };
 
-void print_usage(std::FILE* out) {
-  std::fprintf(out,
-               "usage: mla-info [--backend SPEC] [--path DIRS] [--ignore-environment]\n"
-               "  --backend SPEC        a name, a comma list or auto (default: $MLA_BACKEND)\n"
-               "  --path DIRS           colon-separated plugin folders (default: $MLA_BACKEND_PATH)\n"
-               "  --ignore-environment  read neither variable\n");
-}
-
-// Returns false on a bad command line.
-bool parse(int argc, char** argv, CommandLine* line, bool* help) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "-h" || arg == "--help") {
-      *help = true;
-    } else if (arg == "--ignore-environment") {
-      line->ignore_environment = true;
-    } else if ((arg == "--backend" || arg == "--path") && i + 1 < argc) {
-      (arg == "--backend" ? line->backend : line->path) = argv[++i];
-    } else {
-      std::fprintf(stderr, "mla-info: unknown or incomplete argument '%s'\n", argv[i]);
-      return false;
-    }
-  }
-  return true;
+void add_options(CLI::App& app, CommandLine& line) {
+  app.description(
+      "mla-info: every plugin the libmla loader sees (path, name, ABI version, state, score, reason) and the "
+      "capabilities of the usable ones.  Exit status: 0 a plugin was selected, 1 none (the reason is printed), "
+      "2 a bad command line.");
+  app.add_option("--backend", line.backend, "a name, a comma list or auto (default: $MLA_BACKEND)");
+  app.add_option("--path", line.path, "colon-separated plugin folders (default: $MLA_BACKEND_PATH)");
+  app.add_flag("--ignore-environment", line.ignore_environment, "read neither variable");
 }
 
 const char* state_name(int32_t state) {
@@ -57,10 +41,10 @@ const char* state_name(int32_t state) {
   return "?";
 }
 
-void print_setting(const char* label, const char* from_option, const char* variable,
+void print_setting(const char* label, const std::string& from_option, const char* variable,
                    bool ignore_environment) {
-  if (from_option != nullptr) {
-    std::printf("  %-17s %s (command line)\n", label, from_option);
+  if (!from_option.empty()) {
+    std::printf("  %-17s %s (command line)\n", label, from_option.c_str());
   } else if (ignore_environment) {
     std::printf("  %-17s (environment ignored)\n", label);
   } else {
@@ -73,8 +57,11 @@ void print_loader(const CommandLine& line) {
   Dl_info info{};
   const bool found = dladdr(reinterpret_cast<void*>(&mla_loader_open), &info) != 0 &&
                      info.dli_fname != nullptr;
-  std::printf("libmla loader %s (plugin ABI %d.%d)\n", found ? info.dli_fname : "(unknown path)",
-              MLA_ABI_MAJOR, MLA_ABI_MINOR);
+  uint32_t abi_major = 0, abi_minor = 0;
+  const char* package = nullptr;
+  mla_loader_version(&abi_major, &abi_minor, &package);
+  std::printf("libmla loader %s, version %s (plugin ABI %u.%u)\n", found ? info.dli_fname : "(unknown path)",
+              package ? package : "?", abi_major, abi_minor);
   print_setting("MLA_BACKEND", line.backend, "MLA_BACKEND", line.ignore_environment);
   print_setting("MLA_BACKEND_PATH", line.path, "MLA_BACKEND_PATH", line.ignore_environment);
 }
@@ -105,20 +92,16 @@ void print_plugins(const mla_loader* loader) {
 
 int main(int argc, char** argv) {
   CommandLine line;
-  bool help = false;
-  if (!parse(argc, argv, &line, &help)) {
-    print_usage(stderr);
-    return 2;
-  }
-  if (help) {
-    print_usage(stdout);
-    return 0;
-  }
+  CLI::App app;
+  add_options(app, line);
+  mla_tools::add_version_flag(app, "mla-info");
+  const int parsed = mla_tools::parse_command_line(app, "mla-info", argc, argv);
+  if (parsed >= 0) return parsed;
 
   mla_loader_options options{};
   options.struct_size = sizeof options;
-  options.backend = line.backend;
-  options.search_path = line.path;
+  options.backend = line.backend.empty() ? nullptr : line.backend.c_str();
+  options.search_path = line.path.empty() ? nullptr : line.path.c_str();
   options.ignore_environment = line.ignore_environment ? 1 : 0;
   mla_loader* loader = nullptr;
   const mla_status status = mla_loader_open(&options, &loader);

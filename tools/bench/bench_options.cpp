@@ -1,0 +1,65 @@
+#include "bench_options.hpp"
+
+#include "dtype_convert.hpp"
+
+namespace mla_bench {
+namespace {
+
+// A case name from the catalogue or a B..xQ..xK..xH.. shape; else the message.
+std::string check_case_name(const std::string& name) {
+  bench_case shape;
+  if (find_case(name) || parse_shape_name(name, shape)) return "";
+  return "unknown case '" + name + "' (see --list; or a shape such as B16xQ1xK32768xH16)";
+}
+
+}  // namespace
+
+void add_bench_options(CLI::App& app, bench_options& o) {
+  app.description(
+      "mla-bench: the standard shapes (docs/shapes.md) on the backend the loader selects; time, GB/s and FLOP/s "
+      "against the copy-bandwidth and GEMM ceilings.  Table on stdout, progress on stderr.  Exit status: 0 every "
+      "case that ran passed its oracle sample, 1 a case failed, 2 a bad option or no usable backend.");
+  app.add_option("--backend", o.backend, "plugin name, list or auto (default: $MLA_BACKEND, else auto)");
+  app.add_option("--device", o.device, "GPU ordinal")->check(CLI::Range(0, 1 << 20))->capture_default_str();
+  app.add_option("--cases", o.cases,
+                 "comma-separated case names (default: C1-C5 on host backends, D1-D10,P1-P7 else) or shapes "
+                 "B<batch>xQ<s_q>xK<s_k>xH<heads> (page 64, causal, like the D cases)")
+      ->delimiter(',')
+      ->check(CLI::Validator(check_case_name, "CASE"));
+  app.add_flag("--list", o.list, "print the cases and exit");
+  app.add_option("--dtype", o.dtype, "q, cache and out dtype")
+      ->check(CLI::IsMember({"bf16", "f16", "f32"}))
+      ->capture_default_str();
+  app.add_option("--iters", o.settings.iters, "launches per timed repeat (default: enough for ~200 ms)")
+      ->check(CLI::Range(1, 100000000));
+  app.add_option("--repeats", o.settings.repeats, "timed repeats; the median is reported")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--ceilings", o.ceilings_file,
+                 "copy_gbs=<x> / gemm_tflops=<y> lines (mla-ceilings); without copy_gbs the copy bandwidth is "
+                 "measured in this run")
+      ->check(CLI::ExistingFile);
+  app.add_option("--json", o.json_file, "also write the results as JSON to FILE");
+  app.add_option("--seed", o.settings.seed, "data seed")->capture_default_str();
+  app.add_option("--kernel", o.kernel, "the kernel variant to use (one of the plugin's caps.kernels, mla-info)");
+  app.add_flag("--batch-invariant", o.batch_invariant,
+               "a batch-invariant context (MLA_CONTEXT_BATCH_INVARIANT): each sequence's result independent of "
+               "the batch");
+}
+
+void finish_options(bench_options& o) { o.settings.dtype = mla_tools::parse_dtype(o.dtype.c_str()); }
+
+std::vector<const bench_case*> named_cases(const bench_options& o, std::vector<bench_case>& custom) {
+  custom.clear();
+  custom.reserve(o.cases.size());  // stable addresses for the shapes
+  std::vector<const bench_case*> out;
+  for (const std::string& name : o.cases) {
+    const bench_case* c = find_case(name);
+    bench_case shape;
+    if (!c && parse_shape_name(name, shape)) c = &custom.emplace_back(shape);
+    if (c) out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace mla_bench
