@@ -7,6 +7,7 @@ set -euo pipefail
 
 packages=(
   cmake make g++ git          # build
+  pkgconf                     # the install test builds a consumer through libmla.pc
   doctest-dev                 # unit tests
   libcli11-dev                # command-line parsing of the tools
   libtbb-dev libomp-dev       # oneTBB; OpenMP (gcc's libgomp ships with g++)
