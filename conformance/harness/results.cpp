@@ -1,7 +1,9 @@
 #include "results.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 
 namespace conformance {
@@ -87,39 +89,87 @@ void result_log::print_summary(std::FILE* f) const {
   }
 }
 
+namespace {
+
+using json = nlohmann::ordered_json;
+
+std::string dump(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+// {"key": value, "key": value} on one line, so that every result is one line
+// of the report (grep-able; the planted-bug tests match them).
+std::string one_line(const json& object) {
+  std::string out = "{";
+  for (auto it = object.begin(); it != object.end(); ++it)
+    out += (it == object.begin() ? "" : ", ") + dump(it.key()) + ": " + dump(it.value());
+  return out + "}";
+}
+
+// The report: one top-level key per line, one array element per line.
+std::string layout(const json& report) {
+  std::string out = "{";
+  for (auto it = report.begin(); it != report.end(); ++it) {
+    out += (it == report.begin() ? "\n  " : ",\n  ") + dump(it.key()) + ": ";
+    if (!it.value().is_array()) {
+      out += dump(it.value());
+      continue;
+    }
+    out += "[";
+    for (size_t i = 0; i < it.value().size(); ++i)
+      out += (i ? ",\n    " : "\n    ") + one_line(it.value()[i]);
+    out += "\n  ]";
+  }
+  return out + "\n}\n";
+}
+
+}  // namespace
+
 bool result_log::write_json(const std::string& path, std::string& error) const {
   std::lock_guard<std::mutex> lock(mutex_);
+  static const char* names[3] = {"pass", "fail", "skip"};
+  size_t tot[3] = {0, 0, 0};
+  for (const check_result& r : results_) tot[(int)r.outcome]++;
+  json j;
+  j["suite"] = suite_;
+  j["seed"] = seed_;
+  j["passed"] = tot[0];
+  j["failed"] = tot[1];
+  j["skipped"] = tot[2];
+  json backends = json::array();
+  for (const std::string& b : backends_) {
+    auto info = backend_info_.find(b);
+    auto t = backend_seconds_.find(b);
+    json entry;
+    entry["name"] = b;
+    const double seconds = t == backend_seconds_.end() ? 0.0 : t->second;
+    entry["seconds"] = std::isfinite(seconds) ? json(seconds) : json(nullptr);
+    entry["failed"] = std::count_if(results_.begin(), results_.end(), [&](const check_result& r) {
+      return r.backend == b && r.outcome == verdict::fail;
+    });
+    // The backend's info is a JSON object written by its check; kept as a
+    // string should it ever not parse.
+    json parsed = info == backend_info_.end() ? json::object() : json::parse(info->second, nullptr, false);
+    entry["info"] = parsed.is_discarded() ? json(info->second) : std::move(parsed);
+    backends.push_back(std::move(entry));
+  }
+  j["backends"] = std::move(backends);
+  json results = json::array();
+  for (const check_result& r : results_) {
+    json entry;
+    entry["backend"] = r.backend;
+    entry["case"] = r.case_name;
+    entry["check"] = r.check;
+    entry["verdict"] = names[(int)r.outcome];
+    entry["case_seed"] = r.case_seed;
+    entry["message"] = r.message;
+    results.push_back(std::move(entry));
+  }
+  j["results"] = std::move(results);
   std::ofstream os(path);
   if (!os) {
     error = "cannot open " + path + " for writing";
     return false;
   }
-  static const char* names[3] = {"pass", "fail", "skip"};
-  size_t tot[3] = {0, 0, 0};
-  for (const check_result& r : results_) tot[(int)r.outcome]++;
-  os << "{\n  \"suite\": \"" << json_escape(suite_) << "\",\n  \"seed\": " << seed_ << ",\n";
-  os << "  \"passed\": " << tot[0] << ",\n  \"failed\": " << tot[1] << ",\n  \"skipped\": " << tot[2] << ",\n";
-  os << "  \"backends\": [";
-  for (size_t i = 0; i < backends_.size(); ++i) {
-    const std::string& b = backends_[i];
-    auto info = backend_info_.find(b);
-    auto t = backend_seconds_.find(b);
-    os << (i ? ",\n    " : "\n    ") << "{\"name\": \"" << json_escape(b) << "\", \"seconds\": "
-       << (t == backend_seconds_.end() ? 0.0 : t->second)
-       << ", \"failed\": " << std::count_if(results_.begin(), results_.end(), [&](const check_result& r) {
-            return r.backend == b && r.outcome == verdict::fail;
-          })
-       << ", \"info\": " << (info == backend_info_.end() ? "{}" : info->second) << "}";
-  }
-  os << "\n  ],\n  \"results\": [";
-  for (size_t i = 0; i < results_.size(); ++i) {
-    const check_result& r = results_[i];
-    os << (i ? ",\n    " : "\n    ") << "{\"backend\": \"" << json_escape(r.backend) << "\", \"case\": \""
-       << json_escape(r.case_name) << "\", \"check\": \"" << json_escape(r.check) << "\", \"verdict\": \""
-       << names[(int)r.outcome] << "\", \"case_seed\": " << r.case_seed << ", \"message\": \""
-       << json_escape(r.message) << "\"}";
-  }
-  os << "\n  ]\n}\n";
+  os << layout(j);  // nlohmann writes every value: escaped strings, no nan, invalid UTF-8 replaced
   if (!os) {
     error = "write to " + path + " failed";
     return false;

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <thread>
 #include <vector>
@@ -46,6 +47,23 @@ int host_threads() {
   return (int)std::max(1u, std::thread::hardware_concurrency());
 }
 
+// The commit measured: $MLA_COMMIT, else `git describe` of the source tree
+// when the build was configured.
+std::string run_commit() {
+  const char* env = std::getenv("MLA_COMMIT");
+  if (env && *env) return env;
+  return MLA_GIT_DESCRIBE;
+}
+
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
 int run(const bench_options& o) {
   std::string error;
   std::vector<bench_case> custom;
@@ -61,6 +79,13 @@ int run(const bench_options& o) {
       if ((c.name[0] == 'C') == host) cases.push_back(&c);
 
   report_context ctx;
+  ctx.version = std::string(MLA_PACKAGE_VERSION) + " (ABI " + std::to_string(MLA_ABI_MAJOR) + "." +
+                std::to_string(MLA_ABI_MINOR) + ")";
+  ctx.commit = run_commit();
+  ctx.date = utc_now();
+  ctx.threads = host ? host_threads() : 0;
+  ctx.kernel = o.kernel;
+  ctx.batch_invariant = o.batch_invariant;
   ctx.backend = session->name();
   ctx.device = session->caps().device_name;
   ctx.dtype = mla_tools::dtype_label(o.settings.dtype);

@@ -1,6 +1,7 @@
 #include "bench_report.hpp"
 
 #include <cmath>
+#include <fstream>
 #include <string>
 
 namespace mla_bench {
@@ -17,18 +18,11 @@ std::string s_k_label(const bench_result& r) {
   return std::to_string(r.c->s_k);
 }
 
-std::string json_escape(const std::string& s) {
-  std::string o;
-  for (char ch : s) {
-    if (ch == '"' || ch == '\\') o += '\\', o += ch;
-    else if ((unsigned char)ch < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", (unsigned)(unsigned char)ch);
-      o += buf;
-    }
-    else o += ch;
-  }
-  return o;
+// A number, or null where it is unknown (NaN, infinite, or a ceiling not
+// known: <= 0): JSON has no nan.
+nlohmann::ordered_json number(double v, bool known = true) {
+  if (!known || !std::isfinite(v)) return nullptr;
+  return v;
 }
 
 }  // namespace
@@ -38,6 +32,9 @@ void print_markdown(FILE* f, const report_context& ctx, const std::vector<bench_
   const double rate_scale = ctx.host_backend ? 1e-9 : 1e-12;
   std::fprintf(f, "backend: %s (%s), dtype %s, page size 64, causal, Dl=512, Dr=64, scale=1/sqrt(192)\n",
                ctx.backend.c_str(), ctx.device.c_str(), ctx.dtype.c_str());
+  std::fprintf(f, "run: mla-bench %s, commit %s, %s%s%s%s\n", ctx.version.c_str(), ctx.commit.c_str(), ctx.date.c_str(),
+               ctx.threads > 0 ? (", " + std::to_string(ctx.threads) + " threads").c_str() : "",
+               ctx.kernel.empty() ? "" : (", kernel " + ctx.kernel).c_str(), ctx.batch_invariant ? ", batch-invariant" : "");
   std::fprintf(f, "copy ceiling: %s; GEMM ceiling: %s\n\n",
                ctx.ceil.copy_gbs > 0 ? (fmt("%.1f GB/s", ctx.ceil.copy_gbs) + " (" + ctx.ceil.copy_source + ")").c_str() : "unknown",
                ctx.ceil.gemm_tflops > 0 ? (fmt("%.1f TFLOP/s", ctx.ceil.gemm_tflops) + " (" + ctx.ceil.gemm_source + ")").c_str() : "unknown");
@@ -65,38 +62,67 @@ void print_markdown(FILE* f, const report_context& ctx, const std::vector<bench_
                   "check: sampled rows vs the fp64 oracle, worst error as a fraction of the tolerance.\n");
 }
 
+nlohmann::ordered_json bench_json(const report_context& ctx, const std::vector<bench_result>& results) {
+  using json = nlohmann::ordered_json;
+  const bool copy_known = ctx.ceil.copy_gbs > 0, gemm_known = ctx.ceil.gemm_tflops > 0;
+  json j;
+  j["tool"] = "mla-bench";
+  j["version"] = ctx.version;
+  j["commit"] = ctx.commit;
+  j["date"] = ctx.date;
+  j["backend"] = ctx.backend;
+  j["device"] = ctx.device;
+  j["threads"] = ctx.threads > 0 ? json(ctx.threads) : json(nullptr);
+  j["kernel"] = ctx.kernel.empty() ? json(nullptr) : json(ctx.kernel);
+  j["batch_invariant"] = ctx.batch_invariant;
+  j["dtype"] = ctx.dtype;
+  j["copy_gbs"] = number(ctx.ceil.copy_gbs, copy_known);
+  j["gemm_tflops"] = number(ctx.ceil.gemm_tflops, gemm_known);
+  j["copy_source"] = copy_known ? json(ctx.ceil.copy_source) : json(nullptr);
+  j["gemm_source"] = gemm_known ? json(ctx.ceil.gemm_source) : json(nullptr);
+  json cases = json::array();
+  for (const auto& r : results) {
+    json c;
+    c["name"] = r.c->name;
+    c["batch"] = r.c->batch;
+    c["s_q"] = r.c->s_q;
+    c["mean_s_k"] = number(r.mean_s_k);
+    c["heads"] = r.c->heads;
+    if (!r.skipped.empty()) {
+      c["skipped"] = r.skipped;
+    } else if (!r.error.empty()) {
+      c["error"] = r.error;
+    } else {
+      const double s = r.run_ms * 1e-3, gbs = r.work.bytes / s * 1e-9, tflops = r.work.flops / s * 1e-12;
+      c["time_ms"] = number(r.run_ms);
+      c["plan_ms"] = number(r.plan_ms);
+      c["iters"] = r.iters;
+      c["cache_copies"] = r.copies;
+      c["bytes"] = number(r.work.bytes);
+      c["flops"] = number(r.work.flops);
+      c["gbs"] = number(gbs);
+      c["tflops"] = number(tflops);
+      c["of_copy"] = number(gbs / ctx.ceil.copy_gbs, copy_known);     // fraction of the copy ceiling
+      c["of_gemm"] = number(tflops / ctx.ceil.gemm_tflops, gemm_known);  // fraction of the GEMM ceiling
+      c["workspace_bytes"] = r.workspace_bytes;
+      c["check_ok"] = r.check_ok;
+      c["check_worst"] = number(r.check_worst);
+    }
+    cases.push_back(std::move(c));
+  }
+  j["cases"] = std::move(cases);
+  return j;
+}
+
 bool write_json(const std::string& path, const report_context& ctx, const std::vector<bench_result>& results,
                 std::string& error) {
-  FILE* f = std::fopen(path.c_str(), "w");
+  std::ofstream f(path, std::ios::trunc);
   if (!f) return error = "cannot write " + path, false;
-  std::fprintf(f, "{\n  \"backend\": \"%s\",\n  \"device\": \"%s\",\n  \"dtype\": \"%s\",\n",
-               json_escape(ctx.backend).c_str(), json_escape(ctx.device).c_str(), ctx.dtype.c_str());
-  std::fprintf(f, "  \"copy_gbs\": %.6g,\n  \"gemm_tflops\": %.6g,\n  \"cases\": [", ctx.ceil.copy_gbs,
-               ctx.ceil.gemm_tflops);
-  for (size_t i = 0; i < results.size(); ++i) {
-    const auto& r = results[i];
-    std::fprintf(f, "%s\n    {\"name\": \"%s\", \"batch\": %d, \"s_q\": %d, \"mean_s_k\": %.6g, \"heads\": %d",
-                 i ? "," : "", r.c->name.c_str(), r.c->batch, r.c->s_q, r.mean_s_k, r.c->heads);
-    if (!r.skipped.empty()) {
-      std::fprintf(f, ", \"skipped\": \"%s\"}", json_escape(r.skipped).c_str());
-      continue;
-    }
-    if (!r.error.empty()) {
-      std::fprintf(f, ", \"error\": \"%s\"}", json_escape(r.error).c_str());
-      continue;
-    }
-    const double s = r.run_ms * 1e-3;
-    std::fprintf(f,
-                 ", \"time_ms\": %.6g, \"plan_ms\": %.6g, \"iters\": %d, \"cache_copies\": %d, \"bytes\": %.6g, "
-                 "\"flops\": %.6g, \"gbs\": %.6g, \"tflops\": %.6g, \"workspace_bytes\": %zu, \"check_ok\": %s, "
-                 "\"check_worst\": %.4g}",
-                 r.run_ms, r.plan_ms, r.iters, r.copies, r.work.bytes, r.work.flops, r.work.bytes / s * 1e-9,
-                 r.work.flops / s * 1e-12, r.workspace_bytes, r.check_ok ? "true" : "false", r.check_worst);
-  }
-  std::fprintf(f, "\n  ]\n}\n");
-  const bool ok = std::fclose(f) == 0;
-  if (!ok) error = "error writing " + path;
-  return ok;
+  // Invalid UTF-8 (a device name, a plugin's message) is replaced, never thrown.
+  f << bench_json(ctx, results).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+  f.close();
+  if (!f) return error = "error writing " + path, false;
+  return true;
 }
 
 }  // namespace mla_bench

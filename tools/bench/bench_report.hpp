@@ -1,6 +1,7 @@
 // The benchmark's markdown table and JSON file.
 #pragma once
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -11,11 +12,22 @@ namespace mla_bench {
 
 struct report_context {
   std::string backend, device, dtype;
+  std::string version;        // "1.1.0 (ABI 1.1)"
+  std::string commit;         // git describe at configure time, or $MLA_COMMIT
+  std::string date;           // UTC, ISO 8601, when the run started
+  int threads = 0;            // host backends: the plugin's threads; 0 = not a host backend
+  std::string kernel;         // --kernel, "" = the plugin's choice
+  bool batch_invariant = false;
   bool host_backend = false;  // FLOP rate in GFLOP/s instead of TFLOP/s
   ceilings ceil;
 };
 
 void print_markdown(FILE* f, const report_context& ctx, const std::vector<bench_result>& results);
+// The JSON document --json writes: the run (tool, version, commit, date,
+// backend, device, threads, kernel, dtype), the ceilings and one object per
+// case.  Every unknown number (a ceiling not given or measured, a fraction
+// of it, a NaN) is null, never 0 or nan.
+nlohmann::ordered_json bench_json(const report_context& ctx, const std::vector<bench_result>& results);
 bool write_json(const std::string& path, const report_context& ctx, const std::vector<bench_result>& results,
                 std::string& error);
 
