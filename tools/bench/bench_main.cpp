@@ -66,6 +66,9 @@ std::string utc_now() {
 
 int run(const bench_options& o) {
   std::string error;
+  // Output files are checked before the first case runs (which can take minutes).
+  if (!o.json_file.empty() && !(error = mla_tools::check_writable(o.json_file)).empty())
+    return std::fprintf(stderr, "mla-bench: --json %s\n", error.c_str()), 2;
   std::vector<bench_case> custom;
   std::vector<const bench_case*> cases = named_cases(o, custom);
   const bool names_given = !cases.empty();

@@ -37,11 +37,18 @@ class backend_memory {
   // median over `repeats` measurements of `iters` back-to-back calls each.
   virtual double time_ms(const std::function<void()>& enqueue, int iters, int repeats) = 0;
   virtual std::string name() const = 0;
+  // Bytes that can still be allocated here, to refuse a run before it
+  // allocates: device memory, the runtime's free memory; host memory,
+  // MemAvailable capped by the process's cgroup limit.  0 = unknown.
+  virtual size_t available_bytes() = 0;
   // Captures the work `enqueue` puts on stream() into a graph (thread-local
   // capture mode); nullptr where there are no graphs (host memory).
   virtual std::unique_ptr<captured_work> capture(const std::function<void()>& enqueue);
 };
 
+// Host memory the process may still take: MemAvailable, capped by its
+// cgroup's limit; 0 = unknown.
+size_t host_available_bytes();
 // Host memory (aligned_alloc, memcpy, wall-clock timing, no stream).
 std::unique_ptr<backend_memory> make_host_memory();
 // The memory a plugin's caps say it uses: MLA_MEMORY_HOST -> host memory;

@@ -76,6 +76,10 @@ class device_memory final : public backend_memory {
     return ms[ms.size() / 2];
   }
   std::string name() const override { return rt_.prefix + ":" + std::to_string(device_); }
+  size_t available_bytes() override {
+    size_t free_bytes = 0, total_bytes = 0;
+    return rt_.MemGetInfo(&free_bytes, &total_bytes) == 0 ? free_bytes : 0;
+  }
   std::unique_ptr<captured_work> capture(const std::function<void()>& enqueue) override {
     void* graph = nullptr;
     rt_.check(rt_.StreamBeginCapture(stream_, kStreamCaptureModeThreadLocal), "StreamBeginCapture");

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <new>
 #include <stdexcept>
 #include <vector>
@@ -20,6 +21,42 @@ void backend_memory::copy(void*, const void*, size_t) {
 }
 
 std::unique_ptr<captured_work> backend_memory::capture(const std::function<void()>&) { return nullptr; }
+
+namespace {
+
+// A number from the first line of `path` ("max" and unreadable files: 0).
+uint64_t read_number(const char* path) {
+  std::ifstream f(path);
+  uint64_t v = 0;
+  return f >> v ? v : 0;
+}
+
+}  // namespace
+
+size_t host_available_bytes() {
+  uint64_t available = 0;
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  uint64_t kib = 0;
+  while (meminfo >> key >> kib) {
+    if (key == "MemAvailable:") {
+      available = kib * 1024;
+      break;
+    }
+    meminfo.ignore(256, '\n');
+  }
+  // A container's limit (cgroup v2, else v1) less what the group already uses.
+  uint64_t limit = read_number("/sys/fs/cgroup/memory.max"), used = read_number("/sys/fs/cgroup/memory.current");
+  if (limit == 0) {
+    limit = read_number("/sys/fs/cgroup/memory/memory.limit_in_bytes");
+    used = read_number("/sys/fs/cgroup/memory/memory.usage_in_bytes");
+  }
+  if (limit > 0 && limit < (uint64_t(1) << 60)) {
+    const uint64_t room = limit > used ? limit - used : 0;
+    if (available == 0 || room < available) available = room;
+  }
+  return (size_t)available;
+}
 
 namespace {
 
@@ -48,6 +85,7 @@ class host_memory final : public backend_memory {
     return ms[ms.size() / 2];
   }
   std::string name() const override { return "host"; }
+  size_t available_bytes() override { return host_available_bytes(); }
 };
 
 }  // namespace

@@ -1,7 +1,8 @@
-# cmake -DEXE=<program> "-DARGS=<a;b>" -DEXPECT_RC=<n> "-DEXPECT=<regex>" [-DENV=<VAR=value;...>]
-#       -P check_command.cmake
+# cmake -DEXE=<program> "-DARGS=<a;b>" -DEXPECT_RC=<n> "-DEXPECT=<regex>" [-DREJECT=<regex>]
+#       [-DENV=<VAR=value;...>] -P check_command.cmake
 # Runs a tool and checks its exit status and that its output (stdout and
-# stderr together) matches EXPECT: the shape of the tools' command-line tests.
+# stderr together) matches EXPECT and, if given, does not match REJECT: the
+# shape of the tools' command-line tests.
 execute_process(COMMAND ${CMAKE_COMMAND} -E env ${ENV} ${EXE} ${ARGS}
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 string(REPLACE "\n" " " flat "${out} ${err}")
@@ -12,4 +13,7 @@ if(NOT rc STREQUAL EXPECT_RC)
 endif()
 if(NOT flat MATCHES "${EXPECT}")
   message(FATAL_ERROR "${name}'s output does not match '${EXPECT}'")
+endif()
+if(REJECT AND flat MATCHES "${REJECT}")
+  message(FATAL_ERROR "${name}'s output matches '${REJECT}', which it must not")
 endif()

@@ -42,6 +42,7 @@ enum : int {
   X(EventSynchronize, int, (void* event))                               \
   X(EventElapsedTime, int, (float* ms, void* start, void* stop))        \
   X(EventDestroy, int, (void* event))                                   \
+  X(MemGetInfo, int, (size_t* free_bytes, size_t* total_bytes))        \
   X(GetLastError, int, ())                                              \
   X(GetErrorString, const char*, (int error))                           \
   X(StreamBeginCapture, int, (void* stream, int mode))                  \

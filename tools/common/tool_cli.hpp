@@ -6,7 +6,10 @@
 #include <mla/mla_plugin.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <string>
 
 #ifndef MLA_PACKAGE_VERSION
@@ -37,6 +40,18 @@ inline int parse_command_line(CLI::App& app, const char* tool, int argc, char** 
     std::fprintf(stderr, "%s: %s\nRun with --help for more information.\n", tool, e.what());
     return 2;
   }
+}
+
+// An output file named on the command line, checked before any work is
+// done: "" when `path` can be written (an existing file is left as it is, a
+// new one is not left behind), else why not.
+inline std::string check_writable(const std::string& path) {
+  const bool existed = std::ifstream(path).good();
+  std::FILE* f = std::fopen(path.c_str(), "a");
+  if (!f) return path + ": cannot open for writing (" + std::strerror(errno) + ")";
+  std::fclose(f);
+  if (!existed) std::remove(path.c_str());
+  return "";
 }
 
 }  // namespace mla_tools

@@ -23,9 +23,11 @@
 
 #include "attention_step.hpp"
 #include "backend_session.hpp"
+#include "demo_footprint.hpp"
 #include "dtype_convert.hpp"
 #include "paged_kv_cache.hpp"
 #include "random_fill.hpp"
+#include "tensor_desc.hpp"
 #include "tool_cli.hpp"
 
 namespace {
@@ -62,7 +64,48 @@ void add_demo_options(CLI::App& app, demo_options& o) {
   app.add_option("--seed", o.seed, "data seed")->capture_default_str();
 }
 
-int prompt_length(const demo_options& o, int seq) { return std::max(1, o.prompt - 29 * seq); }
+demo_sizes sizes_of(const demo_options& o) {
+  demo_sizes d;
+  d.seqs = o.seqs;
+  d.prompt = o.prompt;
+  d.steps = o.steps;
+  d.layers = o.layers;
+  d.heads = o.heads;
+  d.page_size = o.page_size;
+  d.dtype = o.dtype;
+  return d;
+}
+
+// The plugin's workspace for the largest step, asked with data pointers
+// NULL (a shape-only query); 0 when it cannot say.
+size_t largest_workspace(backend_session& session, const demo_sizes& d) {
+  const std::vector<int> s_q = demo_largest_step(d);
+  const paged_kv_cache::shape cs = demo_cache_shape(d);
+  mla_absorbed_args a{};
+  a.struct_size = sizeof a;
+  a.batch = d.seqs;
+  a.num_heads = d.heads;
+  a.latent_dim = d.latent_dim;
+  a.rope_dim = d.rope_dim;
+  for (int s : s_q) a.total_q += s;
+  a.max_seqlen_q = *std::max_element(s_q.begin(), s_q.end());
+  a.causal = 1;
+  a.scale = 1.0f;
+  const int64_t row = d.latent_dim + d.rope_dim;
+  a.q = make_tensor(nullptr, d.dtype, d.heads * row, row, 1);
+  a.out = make_tensor(nullptr, d.dtype, (int64_t)d.heads * d.latent_dim, d.latent_dim, 1);
+  a.lse = make_tensor(nullptr, MLA_DTYPE_F32, d.heads, 1, 0);
+  a.kv.struct_size = sizeof a.kv;
+  a.kv.dtype = d.dtype;
+  a.kv.page_size = cs.page_size;
+  a.kv.num_pages = cs.num_pages;
+  a.kv.page_stride = (int64_t)cs.page_size * row;
+  a.kv.row_stride = row;
+  a.kv.rope_offset = d.latent_dim;
+  a.kv.block_table_stride = cs.max_pages_per_seq;
+  size_t bytes = 0;
+  return session.api().absorbed_workspace_size(session.context(), &a, &bytes) == MLA_OK ? bytes : 0;
+}
 
 // Running tally of the oracle checks.
 struct check_tally {
@@ -106,23 +149,25 @@ int run_demo(const demo_options& o) {
   if (!session) return std::fprintf(stderr, "mla-demo: %s\n", error.c_str()), 2;
   std::printf("backend: %s (%s)\n", session->name().c_str(), session->caps().device_name);
 
+  // Refuse before allocating what the machine does not have.
+  const demo_sizes sizes = sizes_of(o);
+  const demo_footprint need = estimate_demo_footprint(sizes, largest_workspace(*session, sizes));
+  const bool host_backend = session->memory().name() == "host";
+  const std::string too_big = check_demo_footprint(need, host_backend, session->memory().available_bytes(),
+                                                   host_available_bytes());
+  if (!too_big.empty()) return std::fprintf(stderr, "mla-demo: %s\n", too_big.c_str()), 2;
+  std::printf("memory: about %.1f MiB of backend memory (workspace %.1f MiB) and %.1f MiB of host memory\n",
+              need.backend() / 1048576.0, need.workspace / 1048576.0, need.host() / 1048576.0);
+
   model_shape m;
   m.layers = o.layers;
   m.heads = o.heads;
   m.dtype = o.dtype;
   m.scale = 1.0 / std::sqrt(192.0);  // DeepSeek: 1/sqrt(qk_nope + qk_rope = 128 + 64)
   const int row_elems = m.latent_dim + m.rope_dim;
-  const int refill_prompt = std::max(1, o.prompt / 4);
+  const int refill_prompt = demo_refill_prompt(sizes);
   const bool refill = o.seqs >= 2 && o.steps >= 2;
-
-  paged_kv_cache::shape cs;
-  cs.layers = o.layers;
-  cs.page_size = o.page_size;
-  cs.row_elems = row_elems;
-  cs.max_seqs = o.seqs;
-  cs.max_pages_per_seq = (std::max(o.prompt, refill_prompt) + o.steps + o.page_size - 1) / o.page_size;
-  cs.num_pages = o.seqs * cs.max_pages_per_seq;
-  cs.dtype = o.dtype;
+  const paged_kv_cache::shape cs = demo_cache_shape(sizes);
   paged_kv_cache cache(session->memory(), cs, o.seed);
   attention_step step(*session, m);
   splitmix64 rng(o.seed);
@@ -135,7 +180,7 @@ int run_demo(const demo_options& o) {
   std::vector<int> s_q(o.seqs);
   int prompt_tokens = 0;
   for (int b = 0; b < o.seqs; ++b) {
-    s_q[b] = prompt_length(o, b);
+    s_q[b] = demo_prompt_length(sizes, b);
     prompt_tokens += s_q[b];
     if (!append_rows(cache, b, s_q[b], o.layers, row_elems, rng, error))
       return std::fprintf(stderr, "mla-demo: %s\n", error.c_str()), 2;

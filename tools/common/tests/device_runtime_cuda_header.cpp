@@ -25,4 +25,5 @@ static_assert(same<decltype(&cudaMemcpyAsync), cudaError_t (*)(void*, const void
               "cudaMemcpyAsync");
 static_assert(same<decltype(&cudaEventElapsedTime), cudaError_t (*)(float*, cudaEvent_t, cudaEvent_t)>,
               "cudaEventElapsedTime");
+static_assert(same<decltype(&cudaMemGetInfo), cudaError_t (*)(size_t*, size_t*)>, "cudaMemGetInfo");
 const char* device_runtime_cuda_header_checked() { return "cuda"; }

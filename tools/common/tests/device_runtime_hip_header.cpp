@@ -25,4 +25,5 @@ static_assert(same<decltype(&hipMemcpyAsync), hipError_t (*)(void*, const void*,
               "hipMemcpyAsync");
 static_assert(same<decltype(&hipEventElapsedTime), hipError_t (*)(float*, hipEvent_t, hipEvent_t)>,
               "hipEventElapsedTime");
+static_assert(same<decltype(&hipMemGetInfo), hipError_t (*)(size_t*, size_t*)>, "hipMemGetInfo");
 const char* device_runtime_hip_header_checked() { return "hip"; }

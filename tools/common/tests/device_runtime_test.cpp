@@ -66,6 +66,7 @@ TEST_CASE("host memory for MLA_MEMORY_HOST, whatever the device API") {
   CHECK(mem->name() == "host");
   CHECK(mem->stream() == nullptr);
   CHECK(mem->capture([] {}) == nullptr);  // no graphs in host memory
+  CHECK(mem->available_bytes() > (size_t(1) << 20));  // MemAvailable (capped by a cgroup limit)
   device_buffer a(*mem, 64), b(*mem, 64);
   std::vector<unsigned char> in(64), out(64, 0);
   for (int i = 0; i < 64; ++i) in[i] = (unsigned char)i;
@@ -126,6 +127,7 @@ TEST_CASE("CUDA and HIP device memory through the one table") {
     mem->download(out.data(), b.get(), n);
     CHECK(out == in);
     CHECK(mem->time_ms([&] { graph->replay(); }, 2, 3) > 0);
+    CHECK(mem->available_bytes() > n);
     std::string bad;
     CHECK(make_backend_memory(caps_of(MLA_MEMORY_DEVICE, api), 1 << 20, bad, "gpu") == nullptr);
     CHECK(bad.find("does not exist") != std::string::npos);
