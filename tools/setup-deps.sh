@@ -9,6 +9,7 @@ packages=(
   cmake make g++ git          # build
   pkgconf                     # the install test builds a consumer through libmla.pc
   python3                     # test scripts (fatbin check, docs' commands)
+  python3-matplotlib          # tools/bench/plot_bench.py (mla-bench --plot)
   doctest-dev                 # unit tests
   libcli11-dev                # command-line parsing of the tools
   nlohmann-json3-dev          # JSON of mla-bench --json and mla-conformance --report

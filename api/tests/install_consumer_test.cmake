@@ -64,6 +64,21 @@ if(WITH_CPU)
   endif()
 endif()
 
+# ---- mla-bench --plot from the prefix: the installed plot_bench.py
+if(WITH_CPU)
+  execute_process(COMMAND ${clean_env} ${prefix}/bin/mla-bench --backend cpu --cases C1 --iters 1 --repeats 1
+                          --plot ${WORK_DIR}/bench.png
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(rc EQUAL 2 AND err MATCHES "no python3 with matplotlib")
+    message(STATUS "mla-bench --plot not checked: ${err}")
+  elseif(NOT rc EQUAL 0 OR NOT err MATCHES "plotting with [^\n]* ${prefix}/(bin/\\.\\./)?share/libmla/plot_bench.py"
+         OR NOT EXISTS ${WORK_DIR}/bench.png)
+    message(FATAL_ERROR "installed mla-bench --plot failed (${rc}) or did not use the installed plotter:\n${out}\n${err}")
+  else()
+    message(STATUS "installed mla-bench --plot: ok")
+  endif()
+endif()
+
 # ---- the consumer: find_package, from C and C++
 set(backend_args ${prefix})
 if(WITH_CPU)

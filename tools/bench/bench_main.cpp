@@ -16,9 +16,12 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include "backend_session.hpp"
 #include "bench_cases.hpp"
 #include "bench_options.hpp"
+#include "bench_plot.hpp"
 #include "bench_report.hpp"
 #include "bench_run.hpp"
 #include "ceilings.hpp"
@@ -69,6 +72,12 @@ int run(const bench_options& o) {
   // Output files are checked before the first case runs (which can take minutes).
   if (!o.json_file.empty() && !(error = mla_tools::check_writable(o.json_file)).empty())
     return std::fprintf(stderr, "mla-bench: --json %s\n", error.c_str()), 2;
+  plotter plot;
+  if (!o.plot_file.empty()) {
+    if (!(error = mla_tools::check_writable(o.plot_file)).empty())
+      return std::fprintf(stderr, "mla-bench: --plot %s\n", error.c_str()), 2;
+    if (!(error = find_plotter(plot)).empty()) return std::fprintf(stderr, "mla-bench: --plot: %s\n", error.c_str()), 2;
+  }
   std::vector<bench_case> custom;
   std::vector<const bench_case*> cases = named_cases(o, custom);
   const bool names_given = !cases.empty();
@@ -140,6 +149,22 @@ int run(const bench_options& o) {
   print_markdown(stdout, ctx, results);
   if (!o.json_file.empty() && !write_json(o.json_file, ctx, results, error))
     return std::fprintf(stderr, "mla-bench: %s\n", error.c_str()), 1;
+  if (!o.plot_file.empty()) {  // the plotter reads the JSON: --json's file, or a temporary one
+    std::string json = o.json_file;
+    if (json.empty()) {
+      char name[] = "/tmp/mla-bench-XXXXXX.json";
+      const int fd = mkstemps(name, 5);
+      if (fd < 0) return std::fprintf(stderr, "mla-bench: --plot: no temporary file\n"), 1;
+      close(fd);
+      json = name;
+      if (!write_json(json, ctx, results, error)) return std::fprintf(stderr, "mla-bench: %s\n", error.c_str()), 1;
+    }
+    std::fflush(stdout);
+    std::fprintf(stderr, "[bench] plotting with %s %s\n", plot.python.c_str(), plot.script.c_str());
+    error = run_plotter(plot, json, o.plot_file);
+    if (o.json_file.empty()) std::remove(json.c_str());
+    if (!error.empty()) return std::fprintf(stderr, "mla-bench: --plot: %s\n", error.c_str()), 1;
+  }
   return all_ok ? 0 : 1;
 }
 

@@ -40,6 +40,9 @@ void add_bench_options(CLI::App& app, bench_options& o) {
                  "measured in this run")
       ->check(CLI::ExistingFile);
   app.add_option("--json", o.json_file, "also write the results as JSON to FILE");
+  app.add_option("--plot", o.plot_file,
+                 "also draw the results into FILE.png (time, fraction of the ceiling per shape) with "
+                 "plot_bench.py; needs python3-matplotlib");
   app.add_option("--seed", o.settings.seed, "data seed")->capture_default_str();
   app.add_option("--kernel", o.kernel, "the kernel variant to use (one of the plugin's caps.kernels, mla-info)");
   app.add_flag("--batch-invariant", o.batch_invariant,
