@@ -72,6 +72,17 @@ bool print_caps(std::FILE* out, const mla_api& api, const char* indent) {
                caps.latent_dim_multiple);
   std::fprintf(out, "%srope dim      <= %d\n", indent, caps.max_rope_dim);
   std::fprintf(out, "%spage size     1 .. %d\n", indent, caps.max_page_size);
+  // ABI 1.1: where backend memory lives, the kernel variants, context flags
+  // (zero from a 1.0 plugin, which never writes them).
+  static const char* kinds[] = {"unknown (an ABI 1.0 plugin does not say)", "host", "device", "managed"};
+  static const char* apis[] = {"", ", CUDA runtime", ", HIP runtime"};
+  const int kind = caps.memory_kind >= 0 && caps.memory_kind <= 3 ? caps.memory_kind : 0;
+  const int dev_api = caps.device_api >= 0 && caps.device_api <= 2 ? caps.device_api : 0;
+  std::fprintf(out, "%smemory        %s%s\n", indent, kinds[kind], apis[dev_api]);
+  caps.kernels[sizeof caps.kernels - 1] = '\0';
+  std::fprintf(out, "%skernels       %s\n", indent, caps.kernels[0] ? caps.kernels : "(one)");
+  std::fprintf(out, "%scontext flags %s\n", indent,
+               caps.context_flags & MLA_CONTEXT_BATCH_INVARIANT ? "batch-invariant" : "none");
   api.context_destroy(ctx);
   return true;
 }
