@@ -35,27 +35,29 @@ void print_markdown(FILE* f, const report_context& ctx, const std::vector<bench_
   std::fprintf(f, "run: mla-bench %s, commit %s, %s%s%s%s\n", ctx.version.c_str(), ctx.commit.c_str(), ctx.date.c_str(),
                ctx.threads > 0 ? (", " + std::to_string(ctx.threads) + " threads").c_str() : "",
                ctx.kernel.empty() ? "" : (", kernel " + ctx.kernel).c_str(), ctx.batch_invariant ? ", batch-invariant" : "");
-  std::fprintf(f, "copy ceiling: %s; GEMM ceiling: %s\n\n",
+  std::fprintf(f, "copy ceiling: %s; read-stream ceiling: %s; GEMM ceiling: %s\n\n",
                ctx.ceil.copy_gbs > 0 ? (fmt("%.1f GB/s", ctx.ceil.copy_gbs) + " (" + ctx.ceil.copy_source + ")").c_str() : "unknown",
+               ctx.ceil.read_gbs > 0 ? fmt("%.1f GB/s", ctx.ceil.read_gbs).c_str() : "unknown",
                ctx.ceil.gemm_tflops > 0 ? (fmt("%.1f TFLOP/s", ctx.ceil.gemm_tflops) + " (" + ctx.ceil.gemm_source + ")").c_str() : "unknown");
-  std::fprintf(f, "| case | B | s_q | s_k | H | time (ms) | GB/s | %s | of copy BW | of GEMM | workspace (B) | plan (ms) | check |\n", rate);
-  std::fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  std::fprintf(f, "| case | B | s_q | s_k | H | time (ms) | GB/s | %s | of copy BW | of read BW | of GEMM | workspace (B) | plan (ms) | check |\n", rate);
+  std::fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const auto& r : results) {
     const bench_case& c = *r.c;
     std::fprintf(f, "| %s | %d | %d | %s | %d | ", c.name.c_str(), c.batch, c.s_q, s_k_label(r).c_str(), c.heads);
     if (!r.skipped.empty()) {
-      std::fprintf(f, "skipped: %s | | | | | | | |\n", r.skipped.c_str());
+      std::fprintf(f, "skipped: %s | | | | | | | | |\n", r.skipped.c_str());
       continue;
     }
     if (!r.error.empty()) {
-      std::fprintf(f, "error: %s | | | | | | | |\n", r.error.c_str());
+      std::fprintf(f, "error: %s | | | | | | | | |\n", r.error.c_str());
       continue;
     }
     const double s = r.run_ms * 1e-3, gbs = r.work.bytes / s * 1e-9, tf = r.work.flops / s;
     const std::string mem_frac = ctx.ceil.copy_gbs > 0 ? fmt("%.2f", gbs / ctx.ceil.copy_gbs) : "–";
+    const std::string read_frac = ctx.ceil.read_gbs > 0 ? fmt("%.2f", gbs / ctx.ceil.read_gbs) : "–";
     const std::string gemm_frac = ctx.ceil.gemm_tflops > 0 ? fmt("%.2f", tf * 1e-12 / ctx.ceil.gemm_tflops) : "–";
-    std::fprintf(f, "%.4g | %.4g | %.4g | %s | %s | %zu | %.3f | %s |\n", r.run_ms, gbs, tf * rate_scale,
-                 mem_frac.c_str(), gemm_frac.c_str(), r.workspace_bytes, r.plan_ms,
+    std::fprintf(f, "%.4g | %.4g | %.4g | %s | %s | %s | %zu | %.3f | %s |\n", r.run_ms, gbs, tf * rate_scale,
+                 mem_frac.c_str(), read_frac.c_str(), gemm_frac.c_str(), r.workspace_bytes, r.plan_ms,
                  r.check_ok ? fmt("ok (%.2f)", r.check_worst).c_str() : "MISMATCH");
   }
   std::fprintf(f, "\nBytes = cache rows read x 576 x elem + q and o bytes; FLOPs = 2*H*(visible pairs)*(576+512).\n"
@@ -64,7 +66,7 @@ void print_markdown(FILE* f, const report_context& ctx, const std::vector<bench_
 
 nlohmann::ordered_json bench_json(const report_context& ctx, const std::vector<bench_result>& results) {
   using json = nlohmann::ordered_json;
-  const bool copy_known = ctx.ceil.copy_gbs > 0, gemm_known = ctx.ceil.gemm_tflops > 0;
+  const bool copy_known = ctx.ceil.copy_gbs > 0, gemm_known = ctx.ceil.gemm_tflops > 0, read_known = ctx.ceil.read_gbs > 0;
   json j;
   j["tool"] = "mla-bench";
   j["version"] = ctx.version;
@@ -78,6 +80,7 @@ nlohmann::ordered_json bench_json(const report_context& ctx, const std::vector<b
   j["dtype"] = ctx.dtype;
   j["copy_gbs"] = number(ctx.ceil.copy_gbs, copy_known);
   j["gemm_tflops"] = number(ctx.ceil.gemm_tflops, gemm_known);
+  j["read_gbs"] = number(ctx.ceil.read_gbs, read_known);
   j["copy_source"] = copy_known ? json(ctx.ceil.copy_source) : json(nullptr);
   j["gemm_source"] = gemm_known ? json(ctx.ceil.gemm_source) : json(nullptr);
   json cases = json::array();
@@ -103,6 +106,7 @@ nlohmann::ordered_json bench_json(const report_context& ctx, const std::vector<b
       c["gbs"] = number(gbs);
       c["tflops"] = number(tflops);
       c["of_copy"] = number(gbs / ctx.ceil.copy_gbs, copy_known);     // fraction of the copy ceiling
+      c["of_read"] = number(gbs / ctx.ceil.read_gbs, read_known);     // fraction of the read-stream ceiling
       c["of_gemm"] = number(tflops / ctx.ceil.gemm_tflops, gemm_known);  // fraction of the GEMM ceiling
       c["workspace_bytes"] = r.workspace_bytes;
       c["check_ok"] = r.check_ok;

@@ -28,7 +28,10 @@ bool parse_ceilings(const std::string& text, ceilings& out, std::string& error) 
       return s;
     };
     const std::string key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
-    double* slot = key == "copy_gbs" ? &out.copy_gbs : key == "gemm_tflops" ? &out.gemm_tflops : nullptr;
+    double* slot = key == "copy_gbs"      ? &out.copy_gbs
+                   : key == "gemm_tflops" ? &out.gemm_tflops
+                   : key == "read_gbs"    ? &out.read_gbs
+                                          : nullptr;
     if (!slot) continue;
     char* end = nullptr;
     const double v = std::strtod(value.c_str(), &end);

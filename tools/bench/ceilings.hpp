@@ -1,7 +1,9 @@
-// The ceilings each result is compared with (DESIGN.md section 8): copy
-// bandwidth counting read + write, and the bf16 GEMM rate.  Read from a file
-// of `copy_gbs=<x>` / `gemm_tflops=<y>` lines (what mla-ceilings prints), or
-// the copy bandwidth measured in the same run.
+// The ceilings each result is compared with (docs/design.md section 6):
+// copy bandwidth counting read + write, the read-only stream (the ceiling of
+// memory-bound decode, which reads the cache and writes little), and the
+// bf16 GEMM rate.  Read from a file of `copy_gbs=<x>` / `read_gbs=<z>` /
+// `gemm_tflops=<y>` lines (what mla-ceilings prints), or the copy bandwidth
+// measured in the same run.
 #pragma once
 #include <string>
 
@@ -12,6 +14,7 @@ namespace mla_bench {
 struct ceilings {
   double copy_gbs = 0;     // 0 = unknown
   double gemm_tflops = 0;  // 0 = unknown
+  double read_gbs = 0;     // read-only stream (mla-ceilings); 0 = unknown
   std::string copy_source, gemm_source;  // "file <path>", "measured: ..."
 };
 

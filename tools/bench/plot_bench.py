@@ -8,7 +8,7 @@ Each JSON file (mla-bench --json) is one series, labelled by its kernel /
 batch-invariant setting (or its file name).  Panels:
   1. time per launch (ms, log scale);
   2. fraction of the ceiling that binds the shape: the larger of of_copy (copy
-     bandwidth) and of_gemm (bf16 GEMM rate), marked C or G; a ceiling that is
+     bandwidth; of_read, the read-only stream, when measured) and of_gemm (bf16 GEMM rate), marked R, C or G; a ceiling that is
      not known (null) is left out;
   3. only when a peer was measured: peer time / libmla time (> 1: libmla is
      faster), from per-case "peer_ms" in the JSON (name in "peer") or from
@@ -119,7 +119,9 @@ def main():
         for n in shapes:
             c = cases.get(n, {})
             copy, gemm = number(c.get("of_copy")), number(c.get("of_gemm"))
-            known = [(v, m) for v, m in ((copy, "C"), (gemm, "G")) if v is not None]
+            read = number(c.get("of_read"))  # the memory-bound ceiling when measured (R)
+            mem = (read, "R") if read is not None else (copy, "C")
+            known = [(v, m) for v, m in (mem, (gemm, "G")) if v is not None]
             best = max(known) if known else (0, "")
             fracs.append(best[0])
             marks.append(best[1])

@@ -1,13 +1,16 @@
-// mla-ceilings: the two ceilings every GPU result is reported against
-// (DESIGN.md section 8), measured on the device it runs on.
+// mla-ceilings: the ceilings every GPU result is reported against
+// (docs/design.md section 6), measured on the device it runs on.
 //   copy_gbs=<x>      device-to-device copy, bytes read + bytes written per second
 //   gemm_tflops=<y>   bf16 GEMM through cuBLAS (8192^3 by default, random data)
+//   read_gbs=<z>      read-only stream (read_stream.cu): the memory-bound decode ceiling
 // Each: warm-up, then the median of `repeats` timings of `iters` back-to-back
 // operations between CUDA events.
 //
 //   mla-ceilings [--copy-mib N] [--gemm N] [--iters N] [--repeats N]
 // Exit status: 0 measured, 1 a CUDA or cuBLAS call failed, 2 a bad option,
 // 77 no CUDA device (--help and --version need none).
+#include "read_stream.hpp"
+
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
@@ -141,10 +144,15 @@ int main(int argc, char** argv) {
   double gbs = 0, tflops = 0;
   if (!copy_bandwidth(s, copy_mib, iters, repeats, &gbs)) return 1;
   if (!gemm_rate(s, gemm_n, iters, repeats, &tflops)) return 1;
+  double read_gbs = 0;
+  std::string read_how;
+  if (!mla_ceilings::read_bandwidth(s, 2 * copy_mib, iters, repeats, &read_gbs, read_how)) return 1;
   std::printf("# %s, copy %zu MiB x2 buffers, GEMM %d^3 bf16 (f32 accumulate), median of %d x %d\n", prop.name,
               copy_mib, gemm_n, repeats, iters);
   std::printf("copy_gbs=%.1f\n", gbs);
   std::printf("gemm_tflops=%.1f\n", tflops);
+  std::printf("# read-only stream over %zu MiB: %s\n", 2 * copy_mib, read_how.c_str());
+  std::printf("read_gbs=%.1f\n", read_gbs);
   cudaStreamDestroy(s);
   return 0;
 }
