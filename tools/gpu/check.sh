@@ -131,10 +131,10 @@ if has correctness; then
   # every case repeated; concurrency over every GPU.
   conf conformance_quick_cuda --backend cuda --suite quick --repeats "$repeats"
   [ $quick -eq 0 ] && conf conformance_full_cuda --backend cuda --suite full --kernel wgmma
-  conf conformance_quick_all --suite quick --repeats 2  # cuda against cpu (cross_backend)
+  conf conformance_quick_all --suite quick --repeats 1 --threads 4  # cuda against cpu (cross_backend)
 
   if [ -n "$old_build" ] && [ -d "$old_build/lib/mla" ]; then
-    for k in wgmma mma; do
+    for k in wgmma $([ $quick -eq 0 ] && echo mma); do
       MLA_CUDA_KERNEL=$([ $k = mma ] && echo mma) MLA_BACKEND_PATH="$old_build/lib/mla" timeout 600 \
         "$build/bin/mla-conformance" --backend cuda --memory cuda --suite quick --repeats 8 \
         --report "$logs/old_$k.json" >"$logs/old_$k.log" 2>&1
@@ -148,7 +148,7 @@ if has correctness; then
   if [ -f "$here/.peer/sbs/stress.py" ]; then
     fm=$here/.peer/FlashMLA
     ls "$fm"/flash_mla/cuda*.so >/dev/null 2>&1 || fm=$here/.peer/stub
-    for k in "" mma; do
+    for k in "" $([ $quick -eq 0 ] && echo mma); do
       MLA_CUDA_KERNEL=$k timeout 400 python3 "$here/.peer/sbs/stress.py" --build "$build" --flashmla "$fm" \
         --shapes D1,D2,D3,D4,D5,D6,D7,D8,D9,D10 --trials 13 --runs 50 --json "$logs/stress$k.jsonl" \
         >"$logs/stress$k.log" 2>&1 || fail "stress ${k:-wgmma}"
