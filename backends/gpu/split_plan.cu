@@ -117,17 +117,19 @@ __device__ void cut_invariant(const absorbed_params& p, int* emitted) {
     seqs[b].pieces = pieces;
     total += n + (int64_t)pieces * kPieceOverheadTiles;
   }
-  const int64_t per_part = (total + p.num_parts - 1) / p.num_parts;
+  // A piece goes to the part whose share of the total cost holds its
+  // midpoint: balanced, and no leftover for the last part (a greedy cut of
+  // whole pieces left it ~100 pieces on D1; NOTES.md v20).
   int k = 0;
+  int64_t done = 0;
   for (int part = 0; part < p.num_parts; ++part) {
     p.plan.parts[part].first_piece = k;
-    int64_t load = 0;
-    const bool last = part == p.num_parts - 1;
+    const int64_t end = (int64_t)(part + 1) * total / p.num_parts;
     while (k < n_pieces) {
       const piece_plan& piece = p.plan.pieces[k];
       const int64_t cost = piece.tile_end - piece.tile_begin + kPieceOverheadTiles;
-      if (!last && load > 0 && load + cost > per_part) break;
-      load += cost;
+      if (part != p.num_parts - 1 && done + cost / 2 >= end) break;
+      done += cost;
       ++k;
     }
     p.plan.parts[part].end_piece = k;
