@@ -137,7 +137,7 @@ def main():
     axes[0].set_ylabel("time per launch (ms)" + (", log scale" if log_time else ""))
     if log_time:
         axes[0].set_yscale("log")
-    axes[1].set_ylabel("fraction of the ceiling\n(C copy BW, G GEMM)")
+    axes[1].set_ylabel("fraction of the ceiling\n(R read stream, C copy BW, G GEMM)")
     axes[1].axhline(1.0, color="gray", linestyle="--", linewidth=0.8)
     if peer_ms:
         axes[2].set_ylabel(f"{peer_name} time / libmla time")
