@@ -45,11 +45,12 @@ void absorbed(const absorbed_problem& p, std::vector<double>& out, std::vector<d
 }
 
 void decompressed(const decompressed_problem& p, std::vector<double>& out, std::vector<double>& lse,
-                  const rounding& round_kv, const rounding& round_p, const rounding& round_out) {
+                  const rounding& round_kv, const rounding& round_p, const rounding& round_out, double* max_abs_v) {
   const int Dl = p.latent_dim, Dr = p.rope_dim, Dn = p.nope_dim, Dv = p.v_dim, Dq = Dn + Dr, H = p.heads;
   const int total_q = p.cu_seqlens_q[p.batch];
   out.assign((size_t)total_q * H * Dv, 0.0);
   lse.assign((size_t)total_q * H, -std::numeric_limits<double>::infinity());
+  if (max_abs_v) *max_abs_v = 0;
   for (int b = 0; b < p.batch; ++b) {
     const int s_q = p.cu_seqlens_q[b + 1] - p.cu_seqlens_q[b], s_k = p.seqlens_k[b];
     const std::vector<double>& r = p.rows[b];
@@ -68,6 +69,7 @@ void decompressed(const decompressed_problem& p, std::vector<double>& out, std::
           double dot = 0;
           for (int d = 0; d < Dl; ++d) dot += p.w_uv[((size_t)h * Dv + j) * Dl + d] * c[d];
           v[(size_t)t * Dv + j] = round_kv ? round_kv(dot) : dot;
+          if (max_abs_v) *max_abs_v = std::max(*max_abs_v, std::fabs(v[(size_t)t * Dv + j]));
         }
       }
       for (int i = 0; i < s_q; ++i) {

@@ -45,9 +45,10 @@ struct decompressed_problem {
 // out: [total_q][heads][v], lse: [total_q][heads].  `round_kv` is applied to
 // each decompressed k and v element (a pipeline that stores them in a low
 // precision), `round_p` to each softmax weight, `round_out` to each output.
+// `max_abs_v` (optional) receives max |v| over every decompressed value.
 void decompressed(const decompressed_problem& p, std::vector<double>& out, std::vector<double>& lse,
                   const rounding& round_kv = nullptr, const rounding& round_p = nullptr,
-                  const rounding& round_out = nullptr);
+                  const rounding& round_out = nullptr, double* max_abs_v = nullptr);
 
 // Merge of partial states. parts_out: [parts][rows*heads][dim], parts_lse: [parts][rows*heads].
 void merge(int parts, long rows_heads, int dim, const std::vector<double>& parts_out,
