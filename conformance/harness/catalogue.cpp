@@ -276,7 +276,8 @@ void decompressed_coverage(catalogue& cat, uint64_t seed, suite_kind suite) {
     add(d, "opb-mixed");
   }
   // Head counts 1..128 (few keys: the oracle decompresses every key per head).
-  for (int h : {1, 16, 64, 128}) add(op_b(h, {3, 1}, {h > 16 ? 20 : 100, 9}, 16, true, h % 3 ? FORCE : AUTO), "opb-heads");
+  for (int h : {1, 16, 64, 128})
+    add(op_b(h, {3, 1}, {h == 1 ? 100 : h == 16 ? 40 : h == 64 ? 12 : 6, 3}, 16, true, h % 3 ? FORCE : AUTO), "opb-heads");
   // Page sizes, chunked prefill (cached prefixes), both forms.
   int i = 0;
   for (int ps : {1, 16, 64, 7, 33}) {
@@ -293,8 +294,8 @@ void decompressed_coverage(catalogue& cat, uint64_t seed, suite_kind suite) {
   add(op_b(2, {0, 0}, {7, 0}, 16, false, FORCE), "opb-empty-noq");
   add(op_b(2, {}, {}, 16, true, AUTO), "opb-batch0");
   // Tiles and chunks: s_q past 128-row tiles and 4096-row ranges; s_k past 256-key chunks.
-  add(op_b(1, {1500}, {1500}, 64, true, FORCE), "opb-long");
-  add(op_b(1, {4500}, {300}, 64, false, FORCE), "opb-long");
+  add(op_b(1, {700}, {700}, 64, true, FORCE), "opb-long");
+  add(op_b(1, {4200}, {40}, 64, false, FORCE), "opb-long");  // two 4096-row ranges
   add(op_b(1, {129, 1}, {1025, 257}, 33, true, AUTO), "opb-long");
   // Layouts of q/out and weights; rope-first padded rows; no lse; sharp softmax.
   const layout_mode modes[4] = {layout_mode::contiguous, layout_mode::padded, layout_mode::head_major,
@@ -332,6 +333,7 @@ void decompressed_coverage(catalogue& cat, uint64_t seed, suite_kind suite) {
     add(d, "opb-dims");
   }
   if (suite != suite_kind::quick) {
+    add(op_b(1, {1500}, {1500}, 64, true, FORCE), "opb-long");
     add(op_b(16, {2048}, {2048}, 64, true, AUTO), "opb-long");       // C5's shape at H = 16
     add(op_b(128, {64, 64}, {300, 2000}, 64, true, FORCE), "opb-h128");
     add(op_b(1, {512}, {16384}, 64, true, AUTO), "opb-long");         // P6's shape at H = 1
