@@ -9,8 +9,9 @@
 //   kv[:, 0:Dn]      = lat W_UK[h]^T   (GEMM n x Dn x Dl)
 //   kv[:, Dn:Dn+Dr]  = kR rows
 //   kv[:, Dn+Dr:]    = lat W_UV[h]^T   (GEMM n x Dv x Dl)
-//   per query tile:  S = scale Q kv[:, :Dn+Dr]^T  (GEMM m x n x (Dn+Dr)),
-//                    online softmax of S's visible part, acc = acc * alpha + P V (GEMM m x Dv x n)
+//   per query tile:  S = scale Q kv[:, :Dn+Dr]^T  (GEMM m x ne x (Dn+Dr), ne = keys of the chunk
+//                    the tile's last row sees), online softmax of S's visible part,
+//                    acc = acc * alpha + P V (GEMM m x Dv x ne)
 // Absorbed form (op A inside the call):
 //   q~ = [W_UK[h]^T q_nope | q_rope], o_A, lse = op A's kernel, out = W_UV[h] o_A.
 #include "decompressed_kernel.hpp"
@@ -129,7 +130,11 @@ bool run_decompressed_form(const mla_decompressed_args& a, const decompressed_it
     if (!sgemm('N', 'T', n, Dv, Dl, 1.f, s.lat, Dl, w_uv, ld_uv, 0.f, s.kv + Dq, KVW)) return false;
     for (int32_t t0 = it.q_begin; t0 < q_end; t0 += kQueryTile) {
       const int m = std::min<int32_t>(kQueryTile, q_end - t0);
-      if (visible_keys_b(a.causal, s_q, s_k, t0 + m - 1) <= k0) continue;  // no row of the tile sees the chunk
+      // Keys of the chunk the tile's last row sees (causal: fewer on the
+      // diagonal); the tile's GEMMs stop there.  A function of the tile's
+      // place in its sequence only, like every other shape here.
+      const int ne = std::min(n, visible_keys_b(a.causal, s_q, s_k, t0 + m - 1) - k0);
+      if (ne <= 0) continue;  // no row of the tile sees the chunk
       const float* Q;
       int64_t ldq;
       if (q_in_place) {
@@ -142,23 +147,23 @@ bool run_decompressed_form(const mla_decompressed_args& a, const decompressed_it
         Q = s.q;
         ldq = Dq;
       }
-      if (!sgemm('N', 'T', m, n, Dq, a.scale, Q, ldq, s.kv, KVW, 0.f, s.s, kKeyChunk)) return false;
+      if (!sgemm('N', 'T', m, ne, Dq, a.scale, Q, ldq, s.kv, KVW, 0.f, s.s, kKeyChunk)) return false;
       const int r0 = t0 - it.q_begin;
       for (int i = 0; i < m; ++i) {
-        const int nv = std::max(0, std::min(n, visible_keys_b(a.causal, s_q, s_k, t0 + i) - k0));
+        const int nv = std::max(0, std::min(ne, visible_keys_b(a.causal, s_q, s_k, t0 + i) - k0));
         float* srow = s.s + (size_t)i * kKeyChunk;
         if (nv == 0) {
-          std::fill(srow, srow + n, 0.f);
+          std::fill(srow, srow + ne, 0.f);
           continue;
         }
-        const float alpha = softmax_row(srow, nv, n, s.m[r0 + i], s.l[r0 + i]);
+        const float alpha = softmax_row(srow, nv, ne, s.m[r0 + i], s.l[r0 + i]);
         if (alpha != 1.f) {
           float* acc = s.acc + (size_t)(r0 + i) * Dv;
 #pragma omp simd
           for (int d = 0; d < Dv; ++d) acc[d] *= alpha;
         }
       }
-      if (!sgemm('N', 'N', m, Dv, n, 1.f, s.s, kKeyChunk, s.kv + Dq, KVW, 1.f, s.acc + (size_t)r0 * Dv, Dv))
+      if (!sgemm('N', 'N', m, Dv, ne, 1.f, s.s, kKeyChunk, s.kv + Dq, KVW, 1.f, s.acc + (size_t)r0 * Dv, Dv))
         return false;
     }
   }

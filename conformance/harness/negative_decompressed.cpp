@@ -187,6 +187,7 @@ void run_decompressed_negatives(runner& r) {
                 "decompressed_workspace_size failed on the valid base case: " + last_error_of(s.api), r.seed);
     return;
   }
+  const bool uses_workspace = needed > 0;  // else the three workspace cases do not apply (as op A's)
   if (needed == 0) needed = 1;
   mla_tools::device_buffer workspace(mem, needed + 512);
   std::vector<unsigned char> poison(workspace.bytes(), 0xA5);
@@ -223,6 +224,7 @@ void run_decompressed_negatives(runner& r) {
   };
 
   for (item& it : items) {
+    if (!uses_workspace && it.name.find(".workspace") != std::string::npos) continue;
     if (!r.want(it.name)) continue;
     std::string err;
     for (int stage : {kSize, kPlan, kRun}) {
