@@ -29,7 +29,7 @@
 
 namespace mla_cpu {
 
-constexpr int kKeyChunk = 256;          // keys decompressed at a time (GEMM M of the decompression)
+constexpr int kKeyChunk = 512;          // keys decompressed at a time (GEMM M of the decompression)
 constexpr int kQueryTile = 128;         // query rows of one score tile (GEMM M of Q K^T and P V)
 constexpr int kMaxRangeQueries = 4096;  // query rows one decompressed-form item accumulates
 constexpr int kAbsorbedPairs = 512;     // (query row, head) pairs of one absorbed-form item

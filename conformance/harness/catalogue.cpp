@@ -293,7 +293,7 @@ void decompressed_coverage(catalogue& cat, uint64_t seed, suite_kind suite) {
   add(op_b(2, {0, 2, 1, 0}, {5, 0, 17, 0}, 16, true, AUTO), "opb-empty");
   add(op_b(2, {0, 0}, {7, 0}, 16, false, FORCE), "opb-empty-noq");
   add(op_b(2, {}, {}, 16, true, AUTO), "opb-batch0");
-  // Tiles and chunks: s_q past 128-row tiles and 4096-row ranges; s_k past 256-key chunks.
+  // Tiles and chunks: s_q past 128-row tiles and 4096-row ranges; s_k past 512-key chunks.
   add(op_b(1, {700}, {700}, 64, true, FORCE), "opb-long");
   add(op_b(1, {4200}, {40}, 64, false, FORCE), "opb-long");  // two 4096-row ranges
   add(op_b(1, {129, 1}, {1025, 257}, 33, true, AUTO), "opb-long");
