@@ -12,8 +12,10 @@
 //   per query tile:  S = scale Q kv[:, :Dn+Dr]^T  (GEMM m x ne x (Dn+Dr), ne = keys of the chunk
 //                    the tile's last row sees), online softmax of S's visible part,
 //                    acc = acc * alpha + P V (GEMM m x Dv x ne)
-// Absorbed form (op A inside the call):
-//   q~ = [W_UK[h]^T q_nope | q_rope], o_A, lse = op A's kernel, out = W_UV[h] o_A.
+// Absorbed form (op A inside the call), per tile of T query rows, all heads:
+//   q~ = [W_UK[h]^T q_nope | q_rope]  (GEMM T x Dl x Dn per head)
+//   o_A, lse = op A's kernel over the latent cache
+//   out = W_UV[h] o_A                 (GEMM T x Dv x Dl per head)
 #include "decompressed_kernel.hpp"
 
 #include "element_access.hpp"
@@ -55,14 +57,6 @@ const float* weight_rows(const mla_tensor& w, int h, int rows, int Dl, float* bu
   for (int r = 0; r < rows; ++r)
     load_run(w.data, w.dtype, head_at + (int64_t)r * w.stride[1], w.stride[2], Dl, buf + (size_t)r * Dl);
   *ld = Dl;
-  return buf;
-}
-
-// One weight row (head h, row r) as f32: in place or converted to buf.
-const float* weight_row(const mla_tensor& w, int h, int r, int Dl, float* buf) {
-  const int64_t at = (int64_t)h * w.stride[0] + (int64_t)r * w.stride[1];
-  if (w.dtype == MLA_DTYPE_F32 && w.stride[2] == 1) return static_cast<const float*>(w.data) + at;
-  load_run(w.data, w.dtype, at, w.stride[2], Dl, buf);
   return buf;
 }
 
@@ -205,19 +199,13 @@ bool run_absorbed_form(const mla_decompressed_args& a, const decompressed_item& 
     for (int h = 0; h < H; ++h)
       load_run(a.q.data, a.q.dtype, row_of(i) * a.q.stride[0] + (int64_t)h * a.q.stride[1], a.q.stride[2], Dq,
                s.qn + ((size_t)i * H + h) * Dq);
-  // q~ = [W_UK[h]^T q_nope | q_rope]: each weight row read once per tile.
-  std::fill(s.qa, s.qa + P * D, 0.f);
+  // q~ = [W_UK[h]^T q_nope | q_rope]: per head, q~[:, :Dl] = q_nope W_UK[h] (GEMM T x Dl x Dn).
   for (int h = 0; h < H; ++h) {
-    for (int n = 0; n < Dn; ++n) {
-      const float* __restrict w = weight_row(a.w_uk, h, n, Dl, s.row);
-      for (int i = 0; i < T; ++i) {
-        const size_t pair = (size_t)i * H + h;
-        const float x = s.qn[pair * Dq + n];
-        float* __restrict qa = s.qa + pair * D;
-#pragma omp simd
-        for (int d = 0; d < Dl; ++d) qa[d] += x * w[d];
-      }
-    }
+    int64_t ld = 0;
+    const float* w = weight_rows(a.w_uk, h, Dn, Dl, s.wa, &ld);
+    if (!sgemm('N', 'N', T, Dl, Dn, 1.f, s.qn + (size_t)h * Dq, (int64_t)H * Dq, w, ld, 0.f, s.qa + (size_t)h * D,
+               (int64_t)H * D))
+      return false;
     for (int i = 0; i < T; ++i) {
       const size_t pair = (size_t)i * H + h;
       std::memcpy(s.qa + pair * D + Dl, s.qn + pair * Dq + Dn, sizeof(float) * (size_t)Dr);
@@ -253,19 +241,17 @@ bool run_absorbed_form(const mla_decompressed_args& a, const decompressed_item& 
   ts.rows = p, p += pad_floats((size_t)kRowBlock * D);
   ts.scores = p;
   absorbed(fa, work_item{0, 0, T, 0, keys, -1, -1}, ts, nullptr);
-  // out = W_UV[h] o_A.
-  for (int h = 0; h < H; ++h)
-    for (int v = 0; v < Dv; ++v) {
-      const float* __restrict w = weight_row(a.w_uv, h, v, Dl, s.row);
-      for (int i = 0; i < T; ++i) {
-        const float* __restrict o = s.oa + ((size_t)i * H + h) * Dl;
-        float dot = 0.f;
-#pragma omp simd reduction(+ : dot)
-        for (int d = 0; d < Dl; ++d) dot += o[d] * w[d];
-        store_element(a.out.data, a.out.dtype,
-                      row_of(i) * a.out.stride[0] + (int64_t)h * a.out.stride[1] + (int64_t)v * a.out.stride[2], dot);
-      }
+  // out = W_UV[h] o_A: per head, o_A W_UV[h]^T (GEMM T x Dv x Dl).
+  for (int h = 0; h < H; ++h) {
+    int64_t ld = 0;
+    const float* w = weight_rows(a.w_uv, h, Dv, Dl, s.wa, &ld);
+    if (!sgemm('N', 'T', T, Dv, Dl, 1.f, s.oa + (size_t)h * Dl, (int64_t)H * Dl, w, ld, 0.f, s.po, Dv)) return false;
+    for (int i = 0; i < T; ++i) {
+      const int64_t at = row_of(i) * a.out.stride[0] + (int64_t)h * a.out.stride[1];
+      for (int v = 0; v < Dv; ++v)
+        store_element(a.out.data, a.out.dtype, at + (int64_t)v * a.out.stride[2], s.po[(size_t)i * Dv + v]);
     }
+  }
   if (a.lse.data)
     for (int i = 0; i < T; ++i)
       for (int h = 0; h < H; ++h)

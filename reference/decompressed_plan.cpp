@@ -19,9 +19,9 @@ size_t mul(size_t a, size_t b) { return b != 0 && a > kTooBig / b ? kTooBig / 8 
 
 struct scratch_sizes {  // floats per thread, by part
   size_t w, lat, kv, q, s, acc, m, l;     // decompressed form
-  size_t qn, qa, oa, la, row, opa;        // absorbed form
+  size_t qn, qa, oa, la, wa, po, opa;     // absorbed form
   size_t decompressed() const { return w + lat + kv + q + s + acc + m + l; }
-  size_t absorbed() const { return qn + qa + oa + la + row + opa; }
+  size_t absorbed() const { return qn + qa + oa + la + wa + po + opa; }
 };
 
 scratch_sizes sizes_for(const mla_decompressed_args& a, const decompressed_layout& L) {
@@ -42,7 +42,8 @@ scratch_sizes sizes_for(const mla_decompressed_args& a, const decompressed_layou
     z.qa = pad_floats(mul(P, D));
     z.oa = pad_floats(mul(P, Dl));
     z.la = pad_floats(P);
-    z.row = pad_floats(std::max(Dl, Dn));
+    z.wa = pad_floats(std::max(Dn, Dv) * Dl);
+    z.po = pad_floats((size_t)L.absorbed_tile * Dv);
     // op A's thread_scratch: q [P][D], acc [P][Dl], row_max, row_sum [P], rows [kRowBlock][D], scores [2][kRowBlock]
     z.opa = pad_floats(mul(P, D)) + pad_floats(mul(P, Dl)) + 2 * pad_floats(P) + pad_floats((size_t)kRowBlock * D) +
             pad_floats(2 * kRowBlock);
@@ -123,7 +124,8 @@ decompressed_scratch decompressed_scratch_for(const mla_decompressed_args& a, co
   s.qa = b, b += z.qa;
   s.oa = b, b += z.oa;
   s.la = b, b += z.la;
-  s.row = b, b += z.row;
+  s.wa = b, b += z.wa;
+  s.po = b, b += z.po;
   s.opa = b;
   return s;
 }

@@ -72,7 +72,8 @@ struct decompressed_scratch {
   float* qa;   // [P][D] q~
   float* oa;   // [P][Dl] op A's output
   float* la;   // [P] op A's lse
-  float* row;  // [max(Dl, Dn)] one weight row as f32
+  float* wa;   // [max(Dn, Dv)][Dl] one head's W_UK or W_UV as f32 (when not usable in place)
+  float* po;   // [absorbed_tile][Dv] one head's projected outputs
   float* opa;  // op A kernel scratch (split_plan.hpp thread_scratch), carved by the kernel
 };
 decompressed_scratch decompressed_scratch_for(const mla_decompressed_args& a, const decompressed_layout& L,
