@@ -46,6 +46,20 @@ void copy_run(const void* base, int32_t dtype, int64_t offset, int n, float* __r
   else load_run(base, dtype, offset, 1, n, dst);
 }
 
+// n f32 values to out elements at offset, offset + step, ... (vectorized
+// for a contiguous bf16 or f32 row: the other cases go element by element).
+void store_run(void* base, int32_t dtype, int64_t offset, int64_t step, int n, const float* __restrict src) {
+  if (step == 1 && dtype == MLA_DTYPE_BF16) {
+    uint16_t* __restrict dst = static_cast<uint16_t*>(base) + offset;
+#pragma omp simd
+    for (int i = 0; i < n; ++i) dst[i] = f32_to_bf16(src[i]);
+  } else if (step == 1 && dtype == MLA_DTYPE_F32) {
+    std::memcpy(static_cast<float*>(base) + offset, src, sizeof(float) * (size_t)n);
+  } else {
+    for (int i = 0; i < n; ++i) store_element(base, dtype, offset + (int64_t)i * step, src[i]);
+  }
+}
+
 // Rows [0, rows) of head h of a weight tensor [H][rows][Dl] as f32 rows:
 // in place when they are f32 with unit inner stride, else converted to buf.
 const float* weight_rows(const mla_tensor& w, int h, int rows, int Dl, float* buf, int64_t* ld) {
@@ -166,9 +180,10 @@ bool run_decompressed_form(const mla_decompressed_args& a, const decompressed_it
     const int64_t row = first_row + it.q_begin + i;
     const bool empty = s.l[i] == 0.f;
     const float inv = empty ? 0.f : 1.f / s.l[i];
-    const float* acc = s.acc + (size_t)i * Dv;
-    const int64_t at = row * a.out.stride[0] + (int64_t)h * a.out.stride[1];
-    for (int d = 0; d < Dv; ++d) store_element(a.out.data, a.out.dtype, at + (int64_t)d * a.out.stride[2], acc[d] * inv);
+    float* acc = s.acc + (size_t)i * Dv;
+#pragma omp simd
+    for (int d = 0; d < Dv; ++d) acc[d] *= inv;
+    store_run(a.out.data, a.out.dtype, row * a.out.stride[0] + (int64_t)h * a.out.stride[1], a.out.stride[2], Dv, acc);
     if (a.lse.data)
       static_cast<float*>(a.lse.data)[row * a.lse.stride[0] + (int64_t)h * a.lse.stride[1]] =
           empty ? kNegInf : s.m[i] + std::log(s.l[i]);
@@ -246,11 +261,9 @@ bool run_absorbed_form(const mla_decompressed_args& a, const decompressed_item& 
     int64_t ld = 0;
     const float* w = weight_rows(a.w_uv, h, Dv, Dl, s.wa, &ld);
     if (!sgemm('N', 'T', T, Dv, Dl, 1.f, s.oa + (size_t)h * Dl, (int64_t)H * Dl, w, ld, 0.f, s.po, Dv)) return false;
-    for (int i = 0; i < T; ++i) {
-      const int64_t at = row_of(i) * a.out.stride[0] + (int64_t)h * a.out.stride[1];
-      for (int v = 0; v < Dv; ++v)
-        store_element(a.out.data, a.out.dtype, at + (int64_t)v * a.out.stride[2], s.po[(size_t)i * Dv + v]);
-    }
+    for (int i = 0; i < T; ++i)
+      store_run(a.out.data, a.out.dtype, row_of(i) * a.out.stride[0] + (int64_t)h * a.out.stride[1], a.out.stride[2],
+                Dv, s.po + (size_t)i * Dv);
   }
   if (a.lse.data)
     for (int i = 0; i < T; ++i)
