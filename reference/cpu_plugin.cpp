@@ -1,11 +1,12 @@
 // The cpu plugin: the policy class the plugin skeleton turns into the
-// mla_api table (probe, contexts, caps, ops A and C).
+// mla_api table (probe, contexts, caps, ops A, B and C).
 //
 // Threading: every call runs on an OpenMP team of the context's size; a
 // context is used by one host thread at a time, distinct contexts may run at
 // once from distinct host threads (each gets its own team).
 #include "cpu_context.hpp"
 #include "cpu_info.hpp"
+#include "decompressed_driver.hpp"
 
 #include <common/plugin_error.hpp>
 
@@ -24,6 +25,9 @@ mla::backend_limits cpu_limits() {
   lim.max_rope_dim = 1024;
   lim.latent_dim_multiple = 1;
   lim.max_page_size = INT32_MAX;
+  lim.weight_dtypes = floats;  // op B
+  lim.max_nope_dim = 512;
+  lim.max_v_dim = 512;
   return lim;
 }
 
@@ -33,7 +37,7 @@ struct cpu_backend {
   static constexpr const char* kName = "cpu";
   static constexpr const char* kVersion = MLA_PLUGIN_VERSION;
   static constexpr uint64_t kContextTag = 0x5458544355504340ull;  // "@CPUCTXT"
-  static constexpr bool kDecompressed = false;
+  static constexpr bool kDecompressed = true;
 
   static uint32_t context_flags() { return MLA_CONTEXT_BATCH_INVARIANT; }
 
@@ -69,6 +73,8 @@ struct cpu_backend {
     d.memory_kind = MLA_MEMORY_HOST;
     d.device_api = MLA_DEVICE_API_NONE;
     d.kernels = available_kernels();
+    d.ops |= MLA_OP_BIT(MLA_OP_DECOMPRESSED);
+    d.decompressed_break_even_q = kDecompressedBreakEvenQ;
     return d;
   }
 
@@ -84,6 +90,19 @@ struct cpu_backend {
   }
   static mla_status absorbed_run(const mla_context& ctx, const mla_absorbed_args& a, void*) {
     return mla_cpu::absorbed_run(ctx, a);
+  }
+  static size_t decompressed_workspace(const mla_context& ctx, const mla_decompressed_args& a) {
+    return mla_cpu::decompressed_workspace(ctx, a);
+  }
+  static mla_status check_indices(const mla_context&, const mla_decompressed_args& a) {
+    return mla::validate_decompressed_indices_host(&a);
+  }
+  static mla_status decompressed_plan(const mla_context& ctx, const mla_decompressed_args& a, void*) {
+    mla_cpu::decompressed_plan(ctx, a);
+    return MLA_OK;
+  }
+  static mla_status decompressed_run(const mla_context& ctx, const mla_decompressed_args& a, void*) {
+    return mla_cpu::decompressed_run(ctx, a);
   }
   static mla_status merge(const mla_context& ctx, const mla_merge_args& a, void*) {
     mla_cpu::merge_states(ctx, a);

@@ -14,6 +14,7 @@ packages=(
   libcli11-dev                # command-line parsing of the tools
   nlohmann-json3-dev          # JSON of mla-bench --json and mla-conformance --report
   libtbb-dev libomp-dev       # oneTBB; OpenMP (gcc's libgomp ships with g++)
+  libdnnl-dev                 # oneDNN: the cpu plugin's op B GEMMs
   hipcc libamdhip64-dev rocm-device-libs   # HIP backend (Debian's ROCm 5.2)
   clang-15 clang-tools-15 llvm-15          # HIP device compiler and code-object tools
 )

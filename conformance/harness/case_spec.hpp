@@ -47,7 +47,29 @@ struct merge_case {
   double lse_spread = 4.0;          // partial lse values drawn from [-spread, spread]
 };
 
+// How op B's weights lie in memory.
+enum class weight_layout {
+  per_head,    // w_uk [H][Dn][Dl] and w_uv [H][Dv][Dl], each dense
+  kv_b_proj,   // DeepSeek's kv_b_proj [H][Dn+Dv][Dl]: w_uk and w_uv interleaved per head, no copy
+  transposed   // [H][Dl][Dn] and [H][Dl][Dv]: the Dl index innermost-but-one (inner stride Dn / Dv)
+};
+const char* weight_layout_label(weight_layout w);
+
+// One op B case: the attention part (heads, dims, the paged cache, s_q/s_k,
+// dtypes and layouts of q/out, lse) as an op A case, plus op B's own
+// parameters.  q is [total_q][H][Dn+Dr], out [total_q][H][Dv].
+struct decompressed_case {
+  std::string name;
+  uint64_t seed = 0;
+  absorbed_case attention;          // its name and seed are unused
+  int nope_dim = 128, v_dim = 128;  // Dn, Dv
+  int32_t weight_dtype = 1;
+  weight_layout weights = weight_layout::per_head;
+  int32_t mode = 0;                 // mla_decompressed_mode
+};
+
 // Rough cost in oracle multiply-adds, used to keep suites within their time budget.
 double oracle_cost(const absorbed_case& c);
+double oracle_cost(const decompressed_case& c);
 
 }  // namespace conformance

@@ -39,6 +39,24 @@ void finish(absorbed_case& c, const std::string& id, uint64_t suite_seed) {
            (c.q_magnitude != 1.0 ? ",sharp" : "");
 }
 
+const char* mode_name(int32_t mode) {
+  return mode == MLA_DECOMPRESSED_FORCE ? "force" : mode == MLA_DECOMPRESSED_FORCE_ABSORBED ? "absorbed" : "auto";
+}
+
+void finish(decompressed_case& d, const std::string& id, uint64_t suite_seed) {
+  d.seed = case_seed(suite_seed, id);
+  absorbed_case& c = d.attention;
+  c.seed = d.seed;
+  d.name = "decompressed/" + id + ":h" + std::to_string(c.heads) + ",d" + std::to_string(c.latent_dim) + "+" +
+           std::to_string(c.rope_dim) + (c.rope_first ? "rf" : "") + ",n" + std::to_string(d.nope_dim) + ",v" +
+           std::to_string(d.v_dim) + ",sq=" + join(c.s_q) + ",sk=" + join(c.s_k) + ",p" +
+           std::to_string(c.page_size) + (c.causal ? ",causal" : ",full") + "," + dtype_label(c.q_dtype) + "/" +
+           dtype_label(c.cache_dtype) + "/" + dtype_label(d.weight_dtype) + "/" + dtype_label(c.out_dtype) +
+           ",w=" + weight_layout_label(d.weights) + ",q=" + layout_label(c.q_layout) + ",o=" +
+           layout_label(c.out_layout) + (c.want_lse ? ",lse" : ",nolse") + (c.row_pad ? ",rowpad" : "") +
+           (c.q_magnitude != 1.0 ? ",sharp" : "") + "," + mode_name(d.mode);
+}
+
 void finish(merge_case& c, const std::string& id, uint64_t suite_seed) {
   c.seed = case_seed(suite_seed, id);
   c.name = "merge/" + id + ":P" + std::to_string(c.parts) + ",r" + std::to_string(c.rows) + ",h" +
@@ -224,6 +242,129 @@ void coverage_cases(catalogue& cat, uint64_t seed) {
   }
 }
 
+
+// Op B: every value the issue lists at least once (ragged batches, cached
+// prefixes s_k > s_q, page sizes 1/16/64/odd, dtypes, empty sequences,
+// H = 1..128, s_q from 1 to thousands, the three modes, weight layouts).
+decompressed_case op_b(int heads, std::vector<int> s_q, std::vector<int> s_k, int page, bool causal, int32_t mode) {
+  decompressed_case d;
+  d.attention = base_case(heads, std::move(s_q), std::move(s_k), page, causal);
+  d.attention.scale = 1.0 / std::sqrt(192.0);
+  d.weight_dtype = kBF16;
+  d.mode = mode;
+  return d;
+}
+
+void decompressed_coverage(catalogue& cat, uint64_t seed, suite_kind suite) {
+  int n = 0;
+  auto add = [&](decompressed_case d, const char* group) {
+    finish(d, std::string(group) + "-" + std::to_string(n++), seed);
+    cat.decompressed.push_back(std::move(d));
+  };
+  const int32_t AUTO = MLA_DECOMPRESSED_AUTO, FORCE = MLA_DECOMPRESSED_FORCE, ABS = MLA_DECOMPRESSED_FORCE_ABSORBED;
+  // dtypes: q/cache/weights/out, all equal and mixed.
+  for (int32_t dt : kFloatTypes) {
+    decompressed_case d = op_b(4, {5, 40}, {60, 300}, 16, true, FORCE);
+    d.attention.q_dtype = d.attention.cache_dtype = d.attention.out_dtype = d.weight_dtype = dt;
+    add(d, "opb-dtype");
+  }
+  const int32_t mixed[4][4] = {{kBF16, kF32, kBF16, kF32}, {kF32, kBF16, kF16, kBF16}, {kF16, kF16, kBF16, kF32},
+                               {kBF16, kBF16, kF32, kF16}};
+  for (const auto& m : mixed) {
+    decompressed_case d = op_b(2, {3, 17}, {33, 270}, 64, true, n % 2 ? FORCE : AUTO);
+    d.attention.q_dtype = m[0], d.attention.cache_dtype = m[1], d.weight_dtype = m[2], d.attention.out_dtype = m[3];
+    add(d, "opb-mixed");
+  }
+  // Head counts 1..128 (few keys: the oracle decompresses every key per head).
+  for (int h : {1, 16, 64, 128})
+    add(op_b(h, {3, 1}, {h == 1 ? 100 : h == 16 ? 40 : h == 64 ? 12 : 6, 3}, 16, true, h % 3 ? FORCE : AUTO), "opb-heads");
+  // Page sizes, chunked prefill (cached prefixes), both forms.
+  int i = 0;
+  for (int ps : {1, 16, 64, 7, 33}) {
+    add(op_b(2, {20, 1, 7}, {300, 1, 530}, ps, true, i % 2 ? FORCE : ABS), "opb-page");
+    ++i;
+  }
+  // Ragged batch across the break-even: AUTO mixes both forms in one call.
+  add(op_b(2, {300, 2, 0, 260, 1}, {300, 600, 0, 700, 1}, 16, true, AUTO), "opb-ragged");
+  add(op_b(2, {300, 2, 0, 260, 1}, {300, 600, 0, 700, 1}, 16, false, AUTO), "opb-ragged");
+  // s_q > s_k (causal rows that see nothing), empty sequences, no queries, batch 0.
+  add(op_b(2, {40, 9}, {3, 0}, 16, true, FORCE), "opb-short");
+  add(op_b(2, {40, 9}, {3, 0}, 16, true, ABS), "opb-short");
+  add(op_b(2, {0, 2, 1, 0}, {5, 0, 17, 0}, 16, true, AUTO), "opb-empty");
+  add(op_b(2, {0, 0}, {7, 0}, 16, false, FORCE), "opb-empty-noq");
+  add(op_b(2, {}, {}, 16, true, AUTO), "opb-batch0");
+  // Tiles and chunks: s_q past 128-row tiles and 4096-row ranges; s_k past 512-key chunks.
+  add(op_b(1, {700}, {700}, 64, true, FORCE), "opb-long");
+  add(op_b(1, {4200}, {40}, 64, false, FORCE), "opb-long");  // two 4096-row ranges
+  add(op_b(1, {129, 1}, {1025, 257}, 33, true, AUTO), "opb-long");
+  // Layouts of q/out and weights; rope-first padded rows; no lse; sharp softmax.
+  const layout_mode modes[4] = {layout_mode::contiguous, layout_mode::padded, layout_mode::head_major,
+                                layout_mode::inner_stride2};
+  const weight_layout wl[3] = {weight_layout::per_head, weight_layout::kv_b_proj, weight_layout::transposed};
+  for (int k = 0; k < 6; ++k) {
+    decompressed_case d = op_b(3, {2, 130}, {40, 140}, 16, true, k % 3 == 0 ? ABS : FORCE);
+    d.attention.q_layout = modes[k % 4];
+    d.attention.out_layout = modes[(k + 1) % 4];
+    d.weights = wl[k % 3];
+    d.weight_dtype = kFloatTypes[k % 3];
+    d.attention.q_dtype = kFloatTypes[(k + 1) % 3];
+    add(d, "opb-layout");
+  }
+  {
+    decompressed_case d = op_b(4, {2, 3}, {100, 33}, 16, true, FORCE);
+    d.attention.rope_first = true;
+    d.attention.row_pad = 5;
+    add(d, "opb-rowlayout");
+    d.attention.want_lse = false;
+    d.mode = ABS;
+    add(d, "opb-nolse");
+    d.attention.q_magnitude = 4.0;
+    d.attention.want_lse = true;
+    d.mode = FORCE;
+    add(d, "opb-sharp");
+  }
+  // Odd dims: Dl 200, Dr 16/0, Dn 64, Dv 96.
+  {
+    decompressed_case d = op_b(3, {3, 140}, {50, 150}, 16, true, FORCE);
+    d.attention.latent_dim = 200, d.attention.rope_dim = 16, d.nope_dim = 64, d.v_dim = 96;
+    add(d, "opb-dims");
+    d.attention.rope_dim = 0;
+    d.mode = ABS;
+    add(d, "opb-dims");
+  }
+  if (suite != suite_kind::quick) {
+    add(op_b(1, {1500}, {1500}, 64, true, FORCE), "opb-long");
+    add(op_b(16, {2048}, {2048}, 64, true, AUTO), "opb-long");       // C5's shape at H = 16
+    add(op_b(128, {64, 64}, {300, 2000}, 64, true, FORCE), "opb-h128");
+    add(op_b(1, {512}, {16384}, 64, true, AUTO), "opb-long");         // P6's shape at H = 1
+  }
+}
+
+decompressed_case random_decompressed(std::mt19937_64& rng, double max_cost) {
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  decompressed_case d;
+  d.attention = random_absorbed(rng, 1e12, 2000);
+  absorbed_case& c = d.attention;
+  if (c.latent_dim != 512 && u(rng) < 0.5) d.nope_dim = 64, d.v_dim = 48;
+  // Prefill-like: more queries per sequence than op A's random cases.
+  for (int& q : c.s_q)
+    if (u(rng) < 0.4) q = (int)(rng() % 300);
+  static const int32_t modes[3] = {MLA_DECOMPRESSED_AUTO, MLA_DECOMPRESSED_FORCE, MLA_DECOMPRESSED_FORCE_ABSORBED};
+  d.mode = pick(rng, modes);
+  d.weight_dtype = pick(rng, kFloatTypes);
+  static const weight_layout wl[3] = {weight_layout::per_head, weight_layout::kv_b_proj, weight_layout::transposed};
+  d.weights = pick(rng, wl);
+  while (oracle_cost(d) > max_cost) {
+    auto k = std::max_element(c.s_k.begin(), c.s_k.end());
+    auto q = std::max_element(c.s_q.begin(), c.s_q.end());
+    if (c.heads > 2) c.heads /= 2;
+    else if (*k > 32) *k /= 2;
+    else if (*q > 1) *q /= 2;
+    else break;
+  }
+  return d;
+}
+
 }  // namespace
 
 bool parse_suite(const std::string& s, suite_kind& out) {
@@ -262,6 +403,15 @@ catalogue build_catalogue(suite_kind suite, uint64_t seed) {
     absorbed_case c = random_absorbed(rng, max_cost, max_sk);
     finish(c, id, seed);
     cat.absorbed.push_back(std::move(c));
+  }
+  decompressed_coverage(cat, seed, suite);
+  const int opb_random = suite == suite_kind::quick ? 16 : suite == suite_kind::full ? 60 : 200;
+  for (int i = 0; i < opb_random; ++i) {
+    const std::string id = "opb-random-" + std::to_string(i);
+    std::mt19937_64 rng(case_seed(seed, id + "/params"));
+    decompressed_case d = random_decompressed(rng, suite == suite_kind::quick ? 5e7 : 2e8);
+    finish(d, id, seed);
+    cat.decompressed.push_back(std::move(d));
   }
   const int merge_count = suite == suite_kind::quick ? 20 : suite == suite_kind::full ? 60 : 200;
   for (int i = 0; i < merge_count; ++i) {
@@ -381,6 +531,21 @@ std::string fits_caps(const absorbed_case& c, const mla_caps& caps) {
     return "latent_dim " + std::to_string(c.latent_dim) + " not claimed";
   if (c.rope_dim > caps.max_rope_dim) return "rope_dim " + std::to_string(c.rope_dim) + " not claimed";
   if (c.page_size > caps.max_page_size) return "page_size " + std::to_string(c.page_size) + " not claimed";
+  return "";
+}
+
+std::string fits_caps(const decompressed_case& d, const mla_caps& caps) {
+  if (caps.struct_size < MLA_CAPS_SIZE_1_1 || !(caps.ops & MLA_OP_BIT(MLA_OP_DECOMPRESSED)))
+    return "op B (decompressed prefill) not claimed: caps.ops lacks MLA_OP_DECOMPRESSED";
+  absorbed_case c = d.attention;
+  c.device_only = false;
+  std::string why = fits_caps(c, caps);
+  if (why == "op A (absorbed) not claimed") why.clear();
+  if (!why.empty()) return why;
+  if (!(caps.weight_dtypes & MLA_DTYPE_BIT(d.weight_dtype)))
+    return std::string("weight dtype ") + dtype_label(d.weight_dtype) + " not claimed";
+  if (d.nope_dim > caps.max_nope_dim) return "nope_dim " + std::to_string(d.nope_dim) + " not claimed";
+  if (d.v_dim > caps.max_v_dim) return "v_dim " + std::to_string(d.v_dim) + " not claimed";
   return "";
 }
 

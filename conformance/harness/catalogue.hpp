@@ -18,6 +18,7 @@ const char* suite_label(suite_kind s);
 struct catalogue {
   std::vector<absorbed_case> absorbed;
   std::vector<merge_case> merge;
+  std::vector<decompressed_case> decompressed;  // op B
 };
 
 // Cases over f32/f16/bf16, heads up to 128, Dl/Dr 512/64 and odd sizes;
@@ -29,6 +30,7 @@ std::vector<absorbed_case> caps_edge_cases(const mla_caps& caps, uint64_t seed);
 // "" when the backend claims everything the case uses, else what it lacks.
 std::string fits_caps(const absorbed_case& c, const mla_caps& caps);
 std::string fits_caps(const merge_case& c, const mla_caps& caps);
+std::string fits_caps(const decompressed_case& c, const mla_caps& caps);
 
 // Deterministic seeds: mixes the suite seed with a string id.
 uint64_t case_seed(uint64_t suite_seed, const std::string& id);

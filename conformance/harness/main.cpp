@@ -95,6 +95,7 @@ bool filter_matches_anything(const std::string& filter, const catalogue& cat) {
   std::vector<std::string> names = negative_case_names();
   for (const absorbed_case& c : cat.absorbed) names.push_back(c.name);
   for (const merge_case& c : cat.merge) names.push_back(c.name);
+  for (const decompressed_case& c : cat.decompressed) names.push_back(c.name);
   for (const char* prefix : {"absorbed/caps-", "device_index/", "concurrency/", "plan_identity/", "backend/"})
     names.push_back(prefix);
   for (const std::string& n : names)
@@ -210,13 +211,15 @@ int main(int argc, char** argv) {
       if (selected(c.name)) std::printf("%s\n", c.name.c_str());
     for (const merge_case& c : cat.merge)
       if (selected(c.name)) std::printf("%s\n", c.name.c_str());
+    for (const decompressed_case& c : cat.decompressed)
+      if (selected(c.name)) std::printf("%s\n", c.name.c_str());
     for (const std::string& n : negative_case_names())
       if (selected(n)) std::printf("%s\n", n.c_str());
     std::printf("(also, per backend: absorbed/caps-* at the limits its caps claim, concurrency/threads=N,\n"
                 " plan_identity/alternating_workspaces, device_index/* for device-memory backends,\n"
                 " backend/NAME/probe, backend/NAME/caps)\n");
-    std::printf("%zu op-A cases, %zu op-C cases in suite %s\n", cat.absorbed.size(), cat.merge.size(),
-                suite_label(suite));
+    std::printf("%zu op-A cases, %zu op-C cases, %zu op-B cases in suite %s\n", cat.absorbed.size(),
+                cat.merge.size(), cat.decompressed.size(), suite_label(suite));
     return 0;
   }
   if (!opt.report.empty()) {  // an unwritable report fails now, not after the run
@@ -281,7 +284,7 @@ int main(int argc, char** argv) {
   }
 
   // Catalogue cases: each case's data and oracle once, every configuration on it.
-  progress prog(cat.absorbed.size() + cat.merge.size());
+  progress prog(cat.absorbed.size() + cat.merge.size() + cat.decompressed.size());
   size_t done = 0;
   for (const absorbed_case& c : cat.absorbed) {
     ++done;
@@ -334,6 +337,38 @@ int main(int argc, char** argv) {
       const std::string vs = "vs " + outputs[0].first->name;
       if (err.empty()) log.pass(outputs[k].first->name, c.name, "cross_backend", vs, c.seed);
       else log.fail(outputs[k].first->name, c.name, "cross_backend", vs + ": " + err, c.seed);
+    }
+    prog.tick(done, log.count(verdict::fail));
+  }
+
+  // Op B: each case's data and oracle once, every configuration on it; the
+  // other modes on every configuration, the A<->B identity on the first.
+  for (const decompressed_case& c : cat.decompressed) {
+    ++done;
+    if (!selected(c.name) || enough_failures()) continue;
+    std::vector<loaded_backend*> runners;
+    for (loaded_backend& b : backends) {
+      const std::string why = fits_caps(c, b.session->caps);
+      if (why.empty()) runners.push_back(&b);
+      else log.skip(b.session->name, c.name, "caps", "not claimed: " + why, c.seed);
+    }
+    if (runners.empty()) continue;
+    decompressed_images im = build_decompressed(c);
+    const reference_outputs ref = oracle_for(im);
+    std::vector<produced> outputs;
+    for (loaded_backend* b : runners) {
+      const auto t0 = clock_type::now();
+      outputs.push_back(run_decompressed_case(*b->session, im, ref, run, log));
+      if (b->invariant) check_batch_invariance(*b->session, im, outputs.back(), log);
+      check_modes_and_identity(*b->session, im, ref, outputs.back(), b->primary, log);
+      log.add_time(b->session->name, seconds_since(t0));
+    }
+    for (size_t k = 1; k < runners.size(); ++k) {
+      if (!outputs[0].ok || !outputs[k].ok) continue;
+      const std::string vs = "vs " + runners[0]->session->name;
+      const std::string err = compare_outputs(outputs[0].out, outputs[k].out, ref, default_tolerance());
+      if (err.empty()) log.pass(runners[k]->session->name, c.name, "cross_backend", vs, c.seed);
+      else log.fail(runners[k]->session->name, c.name, "cross_backend", vs + ": " + err, c.seed);
     }
     prog.tick(done, log.count(verdict::fail));
   }

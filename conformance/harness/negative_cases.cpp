@@ -1,5 +1,7 @@
 #include "negative_cases.hpp"
 
+#include "negative_common.hpp"
+
 #include "absorbed_problem.hpp"
 #include "catalogue.hpp"
 #include "device_case.hpp"
@@ -14,45 +16,7 @@
 namespace conformance {
 namespace {
 
-enum stage_bits { kSize = 1, kPlan = 2, kRun = 4 };
-
-struct expectation {
-  std::vector<mla_status> statuses;
-  std::string needles;  // '|'-separated; the message must contain one of them
-};
-
-// Which statuses are right, and whether the message names the argument.
-std::string judge(mla_status got, const std::string& msg, const expectation& e) {
-  bool status_ok = false;
-  for (mla_status s : e.statuses) status_ok |= got == s;
-  if (!status_ok) {
-    std::string want;
-    for (mla_status s : e.statuses) want += (want.empty() ? "" : " or ") + std::to_string((int)s);
-    return "returned status " + std::to_string((int)got) + ", expected " + want + " (message: \"" + msg + "\")";
-  }
-  if (msg.empty()) return "no message from last_error()";
-  size_t start = 0;
-  while (start <= e.needles.size()) {
-    size_t bar = e.needles.find('|', start);
-    if (bar == std::string::npos) bar = e.needles.size();
-    if (msg.find(e.needles.substr(start, bar - start)) != std::string::npos) return "";
-    start = bar + 1;
-  }
-  return "message \"" + msg + "\" does not name the argument (" + e.needles + ")";
-}
-
-// Calls first, then reads last_error(): the message belongs to this call.
-std::string judge_call(const mla_api* api, const std::function<mla_status()>& call, const expectation& e) {
-  const mla_status st = call();
-  const std::string msg = last_error_of(api);
-  return judge(st, msg, e);
-}
-
-int32_t first_claimed(uint32_t mask) {
-  for (int32_t d : {MLA_DTYPE_F32, MLA_DTYPE_BF16, MLA_DTYPE_F16})
-    if (mask & MLA_DTYPE_BIT(d)) return d;
-  return 0;
-}
+using namespace negative;
 
 // A small valid op-A problem in backend memory, plus invalid index arrays.
 struct absorbed_fixture {
@@ -82,26 +46,6 @@ absorbed_case negative_base(const mla_caps& caps, uint64_t seed) {
   return c;
 }
 
-struct runner {
-  backend_session& s;
-  result_log* log;  // null when only listing
-  const std::function<bool(const std::string&)>& selected;
-  uint64_t seed;
-  std::vector<std::string>* listing = nullptr;  // set: collect names, run nothing
-
-  bool want(const std::string& name) {
-    if (listing) {
-      listing->push_back(name);
-      return false;
-    }
-    return selected(name);
-  }
-
-  void verdict_for(const std::string& name, const std::string& err) {
-    if (err.empty()) log->pass(s.name, name, "negative", "", seed);
-    else log->fail(s.name, name, "negative", err, seed);
-  }
-};
 
 // Every output byte (and the workspace) must be as before the failing call.
 std::string untouched(absorbed_fixture& f, mla_tools::backend_memory& mem, const std::vector<unsigned char>& ws_before) {
@@ -453,6 +397,11 @@ std::vector<std::string> negative_case_names() {
   absorbed_fixture f;
   f.needed = 1;
   run_absorbed_negatives(r, f);
+  generic.caps.struct_size = sizeof generic.caps;
+  generic.caps.ops |= MLA_OP_BIT(MLA_OP_DECOMPRESSED);
+  generic.caps.weight_dtypes = generic.caps.q_dtypes;
+  generic.caps.max_nope_dim = generic.caps.max_v_dim = 128;
+  run_decompressed_negatives(r);
   return names;
 }
 
@@ -461,6 +410,7 @@ void run_negative_cases(backend_session& s, uint64_t suite_seed, result_log& log
   runner r{s, &log, selected, suite_seed};
   run_context_negatives(r);
   run_merge_negatives(r);
+  run_decompressed_negatives(r);
   if (!(s.caps.ops & MLA_OP_BIT(MLA_OP_ABSORBED))) return;
 
   absorbed_fixture f;

@@ -14,5 +14,9 @@ namespace planted {
 // bug::data_race).
 void absorbed_attention(const mla_absorbed_args& args, bug b, bool reverse_keys, int threads);
 void merge_states(const mla_merge_args& args);
+// Op B (planted_decompressed.cpp): the decompressed form with every key of a
+// (sequence, head) decompressed at once, or the absorbed form per query row;
+// AUTO picks per sequence by `break_even`.
+void decompressed_attention(const mla_decompressed_args& args, bug b, int threads, int32_t break_even);
 
 }  // namespace planted

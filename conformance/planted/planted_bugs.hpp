@@ -18,6 +18,8 @@ enum class bug {
   data_race,          // the worker threads share one scratch row (only a bug with >= 2 threads)
   batch_variant,      // claims batch invariance, but sums keys in another order inside a batch
   one_plan,           // a context keeps only its last plan (a second workspace is "not planned")
+  opb_no_rope,        // op B's decompressed form leaves the RoPE part out of the scores
+  opb_auto_inverted,  // op B's AUTO takes the decompressed form below the break-even, op A above
   unknown
 };
 

@@ -3,7 +3,7 @@
 // implementation plus one bug chosen by MLA_PLANTED_BUG:
 //   none | drop_last_page | wrong_scale | read_past_seqlen | write_past_output |
 //   wrong_lse | ignore_strides | nondeterministic | bf16_weights | data_race |
-//   batch_variant | one_plan
+//   batch_variant | one_plan | opb_no_rope | opb_auto_inverted
 #include "planted_attention.hpp"
 #include "planted_bugs.hpp"
 
@@ -44,6 +44,8 @@ bug active_bug() {
     if (s == "data_race") return bug::data_race;
     if (s == "batch_variant") return bug::batch_variant;
     if (s == "one_plan") return bug::one_plan;
+    if (s == "opb_no_rope") return bug::opb_no_rope;
+    if (s == "opb_auto_inverted") return bug::opb_auto_inverted;
     return bug::unknown;
   }();
   return chosen;
@@ -67,6 +69,9 @@ mla::backend_limits limits() {
   l.max_rope_dim = 1024;
   l.latent_dim_multiple = 1;
   l.max_page_size = INT_MAX;
+  l.weight_dtypes = l.q_dtypes;  // op B
+  l.max_nope_dim = 1024;
+  l.max_v_dim = 1024;
   return l;
 }
 
@@ -74,7 +79,8 @@ struct planted_backend {
   static constexpr const char* kName = "planted";
   static constexpr const char* kVersion = "1.1.0-test";
   static constexpr uint64_t kContextTag = 0x544e414c50504340ull;  // "@CPPLANT"
-  static constexpr bool kDecompressed = false;
+  static constexpr bool kDecompressed = true;
+  static constexpr int32_t kBreakEvenQ = 64;  // op B AUTO: a round number, so the catalogue has both sides
 
   static uint32_t context_flags() { return MLA_CONTEXT_BATCH_INVARIANT; }
 
@@ -109,6 +115,8 @@ struct planted_backend {
     d.limits = limits();
     d.device_name = ctx.device_name;
     d.kernels = "host";
+    d.ops |= MLA_OP_BIT(MLA_OP_DECOMPRESSED);
+    d.decompressed_break_even_q = kBreakEvenQ;
     return d;
   }
 
@@ -127,6 +135,15 @@ struct planted_backend {
     const bool reverse = (b == planted::bug::nondeterministic && ctx.runs++ % 2 == 1) ||
                          (b == planted::bug::batch_variant && a.batch > 1);
     planted::absorbed_attention(a, planted::active_bug(), reverse, ctx.threads);
+    return MLA_OK;
+  }
+  static size_t decompressed_workspace(const mla_context&, const mla_decompressed_args&) { return 0; }
+  static mla_status check_indices(const mla_context&, const mla_decompressed_args& a) {
+    return mla::validate_decompressed_indices_host(&a);
+  }
+  static mla_status decompressed_plan(mla_context&, const mla_decompressed_args&, void*) { return MLA_OK; }
+  static mla_status decompressed_run(mla_context& ctx, const mla_decompressed_args& a, void*) {
+    planted::decompressed_attention(a, planted::active_bug(), ctx.threads, kBreakEvenQ);
     return MLA_OK;
   }
   static mla_status merge(mla_context&, const mla_merge_args& a, void*) {

@@ -1,5 +1,5 @@
 # cmake -DHARNESS=<mla-conformance> -DBUG=<name> -DEXPECT=<check> -DPLUGIN_DIR=<dir>
-#       -DREPORT=<file.json> -P check_planted.cmake
+#       -DREPORT=<file.json> [-DFILTER=<text>] -P check_planted.cmake
 # Passes only when the harness rejects the planted plugin carrying BUG: it
 # exits non-zero, its last line counts failures, and the JSON report holds a
 # failed verdict of the check EXPECT (the check that should catch this bug;
@@ -13,7 +13,12 @@ file(REMOVE ${REPORT})
 set(ENV{MLA_BACKEND_PATH} "${PLUGIN_DIR}")
 set(ENV{MLA_PLANTED_BUG} "${BUG}")
 # --max-failures 1: the first case that fails finishes with all its checks, then the run stops.
-execute_process(COMMAND ${HARNESS} --backend planted --suite quick --max-failures 1 --report ${REPORT}
+# FILTER (optional): only the cases whose name contains it.
+set(filter_args "")
+if(DEFINED FILTER AND NOT FILTER STREQUAL "")
+  set(filter_args --filter ${FILTER})
+endif()
+execute_process(COMMAND ${HARNESS} --backend planted --suite quick --max-failures 1 --report ${REPORT} ${filter_args}
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(rc EQUAL 0)
   message(FATAL_ERROR "MLA_PLANTED_BUG=${BUG}: the harness PASSED a plugin with a planted bug\n${out}")

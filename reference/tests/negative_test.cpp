@@ -244,8 +244,12 @@ TEST_CASE("probe and caps describe the cpu") {
   mla_caps caps{};
   caps.struct_size = sizeof caps;
   REQUIRE(api.get_caps(ctx.get(), &caps) == MLA_OK);
-  CHECK(caps.ops == (MLA_OP_BIT(MLA_OP_ABSORBED) | MLA_OP_BIT(MLA_OP_MERGE)));
+  CHECK(caps.ops == (MLA_OP_BIT(MLA_OP_ABSORBED) | MLA_OP_BIT(MLA_OP_MERGE) | MLA_OP_BIT(MLA_OP_DECOMPRESSED)));
   const uint32_t floats = MLA_DTYPE_BIT(MLA_DTYPE_F32) | MLA_DTYPE_BIT(MLA_DTYPE_F16) | MLA_DTYPE_BIT(MLA_DTYPE_BF16);
+  CHECK(caps.weight_dtypes == floats);  // op B
+  CHECK(caps.max_nope_dim >= 128);
+  CHECK(caps.max_v_dim >= 128);
+  CHECK(caps.decompressed_break_even_q >= 1);
   CHECK(caps.q_dtypes == floats);
   CHECK(caps.cache_dtypes == floats);
   CHECK(caps.out_dtypes == floats);

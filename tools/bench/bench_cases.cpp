@@ -96,6 +96,22 @@ work_counts absorbed_work(const std::vector<int>& s_q, const std::vector<int>& s
   const double row = latent_dim + rope_dim;
   w.bytes = double(w.rows_read) * row * cache_elem + double(w.total_q) * heads * (row * q_elem + latent_dim * out_elem);
   w.flops = 2.0 * heads * double(w.visible_pairs) * (row + latent_dim);
+  w.absorbed_flops = w.flops;
+  return w;
+}
+
+work_counts decompressed_work(const std::vector<int>& s_q, const std::vector<int>& s_k, int heads, int latent_dim,
+                              int rope_dim, int nope_dim, int v_dim, bool causal, int q_elem, int cache_elem,
+                              int out_elem) {
+  work_counts w = absorbed_work(s_q, s_k, heads, latent_dim, rope_dim, causal, q_elem, cache_elem, out_elem);
+  double keys = 0;
+  for (int v : s_k) keys += v;
+  const double row = latent_dim + rope_dim;
+  w.bytes = double(w.rows_read) * row * cache_elem +
+            double(w.total_q) * heads * ((nope_dim + rope_dim) * q_elem + v_dim * out_elem) +
+            double(heads) * (nope_dim + v_dim) * latent_dim * q_elem;
+  w.flops = 2.0 * heads * double(w.visible_pairs) * (nope_dim + rope_dim + v_dim) +
+            2.0 * keys * latent_dim * heads * (nope_dim + v_dim);
   return w;
 }
 

@@ -9,8 +9,8 @@
 namespace mla_bench {
 
 enum class bench_op {
-  absorbed,     // op A (ABI 1.0)
-  decompressed  // op B, decompressed prefill: not in ABI 1.0, always reported as skipped
+  absorbed,     // op A
+  decompressed  // op B, decompressed prefill (ABI 1.1): skipped on plugins without it
 };
 
 struct bench_case {
@@ -49,9 +49,16 @@ struct work_counts {
   int64_t rows_read = 0;      // cache rows any query of the sequence sees
   int64_t visible_pairs = 0;  // (query, key) pairs inside the mask
   double bytes = 0;           // rows_read*(Dl+Dr)*cache_elem + q bytes + out bytes
-  double flops = 0;           // 2*H*pairs*(Dl+Dr + Dl)
+  double flops = 0;           // op A: 2*H*pairs*(Dl+Dr + Dl); op B: see decompressed_work
+  double absorbed_flops = 0;  // 2*H*pairs*(Dl+Dr + Dl): the absorbed form's work (ggml counts this)
 };
 work_counts absorbed_work(const std::vector<int>& s_q, const std::vector<int>& s_k, int heads, int latent_dim,
                           int rope_dim, bool causal, int q_elem, int cache_elem, int out_elem);
+// Op B (docs/shapes.md): flops = 2*H*pairs*(Dn+Dr + Dv) + the decompression
+// GEMMs 2*keys*Dl*H*(Dn+Dv) (every key of every sequence expanded once);
+// bytes = rows read + q (Dn+Dr) + out (Dv) + the weights H*(Dn+Dv)*Dl.
+work_counts decompressed_work(const std::vector<int>& s_q, const std::vector<int>& s_k, int heads, int latent_dim,
+                              int rope_dim, int nope_dim, int v_dim, bool causal, int q_elem, int cache_elem,
+                              int out_elem);
 
 }  // namespace mla_bench

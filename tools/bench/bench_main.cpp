@@ -6,8 +6,9 @@
 //             (mla-bench --help lists every option)
 //
 // The markdown table goes to stdout, progress to stderr.  Exit status: 0 all
-// cases ran (op-B cases are listed as skipped), 1 a case failed or its output
-// did not match the oracle sample, 2 a bad option or no usable backend.
+// cases ran (op-B cases are listed as skipped on plugins without op B), 1 a
+// case failed or its output did not match the oracle sample, 2 a bad option
+// or no usable backend.  --seed-table and --break-even add op B's tables.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -24,6 +25,7 @@
 #include "bench_plot.hpp"
 #include "bench_report.hpp"
 #include "bench_run.hpp"
+#include "bench_seed_table.hpp"
 #include "ceilings.hpp"
 #include "dtype_convert.hpp"
 #include "tool_cli.hpp"
@@ -86,7 +88,8 @@ int run(const bench_options& o) {
   auto session = mla_tools::backend_session::open(o.backend, o.device, error, flags, o.kernel);
   if (!session) return std::fprintf(stderr, "mla-bench: %s\n", error.c_str()), 2;
   const bool host = session->memory().name() == "host";
-  if (!names_given)
+  const bool tables_only = !names_given && (o.seed_table || o.break_even_prefix > 0);
+  if (!names_given && !tables_only)
     for (const auto& c : all_cases())
       if ((c.name[0] == 'C') == host) cases.push_back(&c);
 
@@ -146,7 +149,18 @@ int run(const bench_options& o) {
     if (!r.error.empty() || (r.skipped.empty() && !r.check_ok)) all_ok = false;
     results.push_back(r);
   }
-  print_markdown(stdout, ctx, results);
+  if (!results.empty() || !tables_only) print_markdown(stdout, ctx, results);
+  if (o.seed_table) {
+    std::vector<seed_row> rows;
+    if (!run_seed_table(*session, o.settings, o.seed_table_sizes, stdout, rows, error)) {
+      std::fprintf(stderr, "mla-bench: --seed-table: %s\n", error.c_str());
+      all_ok = false;
+    }
+  }
+  if (o.break_even_prefix > 0 && find_break_even(*session, o.settings, o.break_even_prefix, stdout, error) < 0) {
+    std::fprintf(stderr, "mla-bench: --break-even: %s\n", error.c_str());
+    all_ok = false;
+  }
   if (!o.json_file.empty() && !write_json(o.json_file, ctx, results, error))
     return std::fprintf(stderr, "mla-bench: %s\n", error.c_str()), 1;
   if (!o.plot_file.empty()) {  // the plotter reads the JSON: --json's file, or a temporary one

@@ -45,12 +45,33 @@ void add_bench_options(CLI::App& app, bench_options& o) {
                  "plot_bench.py; needs python3-matplotlib");
   app.add_option("--seed", o.settings.seed, "data seed")->capture_default_str();
   app.add_option("--kernel", o.kernel, "the kernel variant to use (one of the plugin's caps.kernels, mla-info)");
+  app.add_option("--op-b-mode", o.op_b_mode,
+                 "op B cases (P1-P7, C4, C5): auto (per sequence by the plugin's break-even), decompressed "
+                 "(MLA_DECOMPRESSED_FORCE) or absorbed (MLA_DECOMPRESSED_FORCE_ABSORBED)")
+      ->check(CLI::IsMember({"auto", "decompressed", "absorbed"}))
+      ->capture_default_str();
+  app.add_flag("--seed-table", o.seed_table,
+               "op A vs op B (decompressed, absorbed, auto) on prompts of --seed-table-sizes tokens (B=1, H=16, "
+               "causal, DeepSeek-V2-Lite dims); without --cases no other case runs");
+  app.add_option("--seed-table-sizes", o.seed_table_sizes, "prompt lengths of --seed-table")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  app.add_option("--break-even", o.break_even_prefix,
+                 "find the fewest new queries behind N cached keys from which op B's decompressed form beats its "
+                 "absorbed form (B=1, H=16), next to the plugin's caps.decompressed_break_even_q")
+      ->check(CLI::Range(0, 1 << 20));
   app.add_flag("--batch-invariant", o.batch_invariant,
                "a batch-invariant context (MLA_CONTEXT_BATCH_INVARIANT): each sequence's result independent of "
                "the batch");
 }
 
-void finish_options(bench_options& o) { o.settings.dtype = mla_tools::parse_dtype(o.dtype.c_str()); }
+void finish_options(bench_options& o) {
+  o.settings.dtype = mla_tools::parse_dtype(o.dtype.c_str());
+  o.settings.op_b_mode = o.op_b_mode == "decompressed" ? MLA_DECOMPRESSED_FORCE
+                         : o.op_b_mode == "absorbed"   ? MLA_DECOMPRESSED_FORCE_ABSORBED
+                                                       : MLA_DECOMPRESSED_AUTO;
+}
 
 std::vector<const bench_case*> named_cases(const bench_options& o, std::vector<bench_case>& custom) {
   custom.clear();

@@ -27,6 +27,15 @@ nlohmann::ordered_json number(double v, bool known = true) {
 
 }  // namespace
 
+const char* op_b_mode_label(int32_t mode) {
+  switch (mode) {
+    case MLA_DECOMPRESSED_AUTO: return "auto";
+    case MLA_DECOMPRESSED_FORCE: return "decompressed";
+    case MLA_DECOMPRESSED_FORCE_ABSORBED: return "absorbed";
+  }
+  return "-";
+}
+
 void print_markdown(FILE* f, const report_context& ctx, const std::vector<bench_result>& results) {
   const char* rate = ctx.host_backend ? "GFLOP/s" : "TFLOP/s";
   const double rate_scale = ctx.host_backend ? 1e-9 : 1e-12;
@@ -62,6 +71,21 @@ void print_markdown(FILE* f, const report_context& ctx, const std::vector<bench_
   }
   std::fprintf(f, "\nBytes = cache rows read x 576 x elem + q and o bytes; FLOPs = 2*H*(visible pairs)*(576+512).\n"
                   "check: sampled rows vs the fp64 oracle, worst error as a fraction of the tolerance.\n");
+  bool any_op_b = false;
+  for (const auto& r : results) any_op_b |= r.c->op == bench_op::decompressed && r.skipped.empty() && r.error.empty();
+  if (!any_op_b) return;
+  std::fprintf(f, "\nop B (decompressed prefill, Dn = Dv = 128, kv_b_proj weights):\n\n"
+                  "| case | mode | time (ms) | %s, op B's work | %s, absorbed-form work | workspace (MiB) |\n"
+                  "|---|---|---|---|---|---|\n", rate, rate);
+  for (const auto& r : results) {
+    if (r.c->op != bench_op::decompressed || !r.skipped.empty() || !r.error.empty()) continue;
+    const double s = r.run_ms * 1e-3;
+    std::fprintf(f, "| %s | %s | %.4g | %.4g | %.4g | %.2f |\n", r.c->name.c_str(), op_b_mode_label(r.mode), r.run_ms,
+                 r.work.flops / s * rate_scale, r.work.absorbed_flops / s * rate_scale, r.workspace_bytes / 1048576.0);
+  }
+  std::fprintf(f, "\nop B's work = 2*H*pairs*(128+64 + 128) + 2*keys*512*H*(128+128) (the decompression GEMMs); "
+                  "absorbed-form work = 2*H*pairs*(576+512), what the absorbed form (op A, ggml) does for the same "
+                  "attention.\n");
 }
 
 nlohmann::ordered_json bench_json(const report_context& ctx, const std::vector<bench_result>& results) {
@@ -91,6 +115,8 @@ nlohmann::ordered_json bench_json(const report_context& ctx, const std::vector<b
     c["s_q"] = r.c->s_q;
     c["mean_s_k"] = number(r.mean_s_k);
     c["heads"] = r.c->heads;
+    c["op"] = r.c->op == bench_op::absorbed ? "absorbed" : "decompressed";
+    if (r.c->op == bench_op::decompressed) c["mode"] = op_b_mode_label(r.mode);
     if (!r.skipped.empty()) {
       c["skipped"] = r.skipped;
     } else if (!r.error.empty()) {
@@ -103,6 +129,7 @@ nlohmann::ordered_json bench_json(const report_context& ctx, const std::vector<b
       c["cache_copies"] = r.copies;
       c["bytes"] = number(r.work.bytes);
       c["flops"] = number(r.work.flops);
+      c["absorbed_form_flops"] = number(r.work.absorbed_flops);
       c["gbs"] = number(gbs);
       c["tflops"] = number(tflops);
       c["of_copy"] = number(gbs / ctx.ceil.copy_gbs, copy_known);     // fraction of the copy ceiling

@@ -22,6 +22,9 @@ struct report_context {
   ceilings ceil;
 };
 
+// "auto", "decompressed", "absorbed" for an mla_decompressed_mode, "-" else.
+const char* op_b_mode_label(int32_t mode);
+
 void print_markdown(FILE* f, const report_context& ctx, const std::vector<bench_result>& results);
 // The JSON document --json writes: the run (tool, version, commit, date,
 // backend, device, threads, kernel, dtype), the ceilings and one object per

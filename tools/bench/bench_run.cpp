@@ -38,25 +38,13 @@ void fill_pages(std::vector<uint8_t>& host, int64_t pages, mla_dtype dtype, uint
 
 }  // namespace
 
-bench_result run_case(mla_tools::backend_session& session, const bench_case& c, const bench_settings& s) {
-  bench_result r;
-  r.c = &c;
-  const std::vector<int> s_k = case_seqlens(c);
-  double sum_sk = 0;
-  for (int v : s_k) sum_sk += v;
-  r.mean_s_k = sum_sk / c.batch;
-  if (c.op == bench_op::decompressed) {
-    r.skipped = "needs op B (ABI 1.1)";  // ABI 1.0 has no entry point for it: no number is made up
-    return r;
-  }
-  auto& mem = session.memory();
-  const mla_api& api = session.api();
-  const mla_dtype dt = s.dtype;
+paged_workload build_paged_workload(mla_tools::backend_memory& mem, const std::vector<int>& s_k, mla_dtype dt,
+                                    uint64_t seed, size_t rotation_bytes) {
+  paged_workload w;
+  w.s_k = s_k;
+  w.dtype = dt;
   const size_t elem = mla_tools::element_bytes(dt);
-  const std::vector<int> s_q(c.batch, c.s_q);
-  r.work = absorbed_work(s_q, s_k, c.heads, kLatentDim, kRopeDim, true, (int)elem, (int)elem, (int)elem);
-
-  // ---- paged cache: pages of each sequence in a shuffled order.
+  const int batch = (int)s_k.size();
   int max_pages = 0;
   int64_t total_pages = 0;
   for (int v : s_k) {
@@ -64,35 +52,85 @@ bench_result run_case(mla_tools::backend_session& session, const bench_case& c, 
     max_pages = std::max(max_pages, p);
     total_pages += p;
   }
-  total_pages = std::max<int64_t>(total_pages, 1);
-  std::vector<int32_t> order(total_pages);
-  for (int64_t i = 0; i < total_pages; ++i) order[i] = (int32_t)i;
-  mla_tools::splitmix64 g(s.seed);
-  for (int64_t i = total_pages - 1; i > 0; --i) std::swap(order[i], order[(int64_t)(g.next() % (uint64_t)(i + 1))]);
-  std::vector<int32_t> block_table((size_t)c.batch * std::max(max_pages, 1), -1);
+  w.total_pages = std::max<int64_t>(total_pages, 1);
+  w.table_stride = std::max(max_pages, 1);
+  std::vector<int32_t> order(w.total_pages);
+  for (int64_t i = 0; i < w.total_pages; ++i) order[i] = (int32_t)i;
+  mla_tools::splitmix64 g(seed);
+  for (int64_t i = w.total_pages - 1; i > 0; --i) std::swap(order[i], order[(int64_t)(g.next() % (uint64_t)(i + 1))]);
+  w.block_table.assign((size_t)batch * w.table_stride, -1);
   int64_t next = 0;
-  for (int b = 0; b < c.batch; ++b)
-    for (int p = 0; p < (s_k[b] + kPageSize - 1) / kPageSize; ++p) block_table[(size_t)b * std::max(max_pages, 1) + p] = order[next++];
+  for (int b = 0; b < batch; ++b)
+    for (int p = 0; p < (s_k[b] + kPageSize - 1) / kPageSize; ++p) w.block_table[(size_t)b * w.table_stride + p] = order[next++];
 
-  const size_t page_bytes = (size_t)kPageSize * kRow * elem, cache_bytes = page_bytes * total_pages;
-  std::vector<uint8_t> cache_host(cache_bytes);
-  fill_pages(cache_host, total_pages, dt, s.seed);
+  w.page_bytes = (size_t)kPageSize * kRow * elem;
+  const size_t cache_bytes = w.page_bytes * w.total_pages;
+  w.cache_host.resize(cache_bytes);
+  fill_pages(w.cache_host, w.total_pages, dt, seed);
   {  // NaN in the rows past each sequence's end: a backend that reads them fails the check
     std::vector<uint8_t> nan_row(kRow * elem);
     std::vector<float> nan_f(kRow, std::numeric_limits<float>::quiet_NaN());
     mla_tools::encode(dt, nan_f.data(), nan_row.data(), kRow);
-    for (int b = 0; b < c.batch; ++b)
+    for (int b = 0; b < batch; ++b)
       for (int t = s_k[b]; t % kPageSize != 0; ++t) {
-        const int32_t page = block_table[(size_t)b * std::max(max_pages, 1) + t / kPageSize];
-        std::copy(nan_row.begin(), nan_row.end(), cache_host.begin() + page * page_bytes + (t % kPageSize) * kRow * elem);
+        const int32_t page = w.block_table[(size_t)b * w.table_stride + t / kPageSize];
+        std::copy(nan_row.begin(), nan_row.end(),
+                  w.cache_host.begin() + page * w.page_bytes + (t % kPageSize) * kRow * elem);
       }
   }
-  r.copies = (int)std::min<size_t>(64, std::max<size_t>(1, (s.rotation_bytes + cache_bytes - 1) / cache_bytes));
-  std::vector<device_buffer> caches;
-  for (int i = 0; i < r.copies; ++i) {
-    caches.emplace_back(mem, cache_bytes);
-    mem.upload(caches.back().get(), cache_host.data(), cache_bytes);
+  const int copies = (int)std::min<size_t>(64, std::max<size_t>(1, (rotation_bytes + cache_bytes - 1) / cache_bytes));
+  for (int i = 0; i < copies; ++i) {
+    w.caches.emplace_back(mem, cache_bytes);
+    mem.upload(w.caches.back().get(), w.cache_host.data(), cache_bytes);
   }
+  w.seqlens = device_buffer(mem, s_k.size() * 4 + 4);
+  w.table = device_buffer(mem, w.block_table.size() * 4);
+  mem.upload(w.seqlens.get(), s_k.data(), s_k.size() * 4);
+  mem.upload(w.table.get(), w.block_table.data(), w.block_table.size() * 4);
+  return w;
+}
+
+mla_paged_cache paged_workload::view(int copy) const {
+  mla_paged_cache kv{};
+  kv.struct_size = sizeof(kv);
+  kv.data = caches[(size_t)copy].get();
+  kv.dtype = dtype;
+  kv.page_size = kPageSize;
+  kv.num_pages = total_pages;
+  kv.page_stride = (int64_t)kPageSize * kRow;
+  kv.row_stride = kRow;
+  kv.latent_offset = 0;
+  kv.rope_offset = kLatentDim;
+  kv.block_table = static_cast<const int32_t*>(table.get());
+  kv.block_table_stride = table_stride;
+  kv.seqlens_k = static_cast<const int32_t*>(seqlens.get());
+  return kv;
+}
+
+void paged_workload::decode_row(int b, int t, float* row) const {
+  const int32_t page = block_table[(size_t)b * table_stride + t / kPageSize];
+  const size_t elem = mla_tools::element_bytes(dtype);
+  mla_tools::decode(dtype, cache_host.data() + page * page_bytes + (t % kPageSize) * kRow * elem, row, kRow);
+}
+
+bench_result run_case(mla_tools::backend_session& session, const bench_case& c, const bench_settings& s) {
+  if (c.op == bench_op::decompressed) return run_decompressed_case(session, c, s);
+  bench_result r;
+  r.c = &c;
+  const std::vector<int> s_k = case_seqlens(c);
+  double sum_sk = 0;
+  for (int v : s_k) sum_sk += v;
+  r.mean_s_k = sum_sk / c.batch;
+  auto& mem = session.memory();
+  const mla_api& api = session.api();
+  const mla_dtype dt = s.dtype;
+  const size_t elem = mla_tools::element_bytes(dt);
+  const std::vector<int> s_q(c.batch, c.s_q);
+  r.work = absorbed_work(s_q, s_k, c.heads, kLatentDim, kRopeDim, true, (int)elem, (int)elem, (int)elem);
+
+  // ---- paged cache: pages of each sequence in a shuffled order, copies to rotate.
+  const paged_workload w = build_paged_workload(mem, s_k, dt, s.seed, s.rotation_bytes);
+  r.copies = (int)w.caches.size();
 
   // ---- queries, outputs, index arrays.
   const int64_t total_q = r.work.total_q;
@@ -104,10 +142,8 @@ bench_result run_case(mla_tools::backend_session& session, const bench_case& c, 
   mem.upload(q.get(), q_host.data(), q_host.size());
   std::vector<int32_t> cu(c.batch + 1, 0);
   for (int b = 0; b < c.batch; ++b) cu[b + 1] = cu[b] + s_q[b];
-  device_buffer cu_dev(mem, cu.size() * 4), sk_dev(mem, s_k.size() * 4), bt_dev(mem, block_table.size() * 4);
+  device_buffer cu_dev(mem, cu.size() * 4);
   mem.upload(cu_dev.get(), cu.data(), cu.size() * 4);
-  mem.upload(sk_dev.get(), s_k.data(), s_k.size() * 4);
-  mem.upload(bt_dev.get(), block_table.data(), block_table.size() * 4);
 
   mla_absorbed_args a{};
   a.struct_size = sizeof(a);
@@ -124,18 +160,7 @@ bench_result run_case(mla_tools::backend_session& session, const bench_case& c, 
   a.out = mla_tools::make_tensor(out.get(), dt, (int64_t)c.heads * kLatentDim, kLatentDim, 1);
   a.lse = mla_tools::make_tensor(nullptr, MLA_DTYPE_F32, 0, 0, 0);  // an engine's decode step needs no lse
   a.lse.stride[2] = 0;
-  a.kv.struct_size = sizeof(a.kv);
-  a.kv.data = caches[0].get();
-  a.kv.dtype = dt;
-  a.kv.page_size = kPageSize;
-  a.kv.num_pages = total_pages;
-  a.kv.page_stride = (int64_t)kPageSize * kRow;
-  a.kv.row_stride = kRow;
-  a.kv.latent_offset = 0;
-  a.kv.rope_offset = kLatentDim;
-  a.kv.block_table = static_cast<const int32_t*>(bt_dev.get());
-  a.kv.block_table_stride = std::max(max_pages, 1);
-  a.kv.seqlens_k = static_cast<const int32_t*>(sk_dev.get());
+  a.kv = w.view(0);
 
   mla_status st = api.absorbed_workspace_size(session.context(), &a, &r.workspace_bytes);
   if (st != MLA_OK) return r.error = session.describe_failure("absorbed_workspace_size", st), r;
@@ -172,8 +197,7 @@ bench_result run_case(mla_tools::backend_session& session, const bench_case& c, 
       }
       std::vector<float> key_row(kRow);
       for (int t = 0; t < visible; ++t) {
-        const int32_t page = block_table[(size_t)b * a.kv.block_table_stride + t / kPageSize];
-        mla_tools::decode(dt, cache_host.data() + page * page_bytes + (t % kPageSize) * kRow * elem, key_row.data(), kRow);
+        w.decode_row(b, t, key_row.data());
         std::copy(key_row.begin(), key_row.end(), keys.begin() + (size_t)t * kRow);
       }
       const auto res = mla_tools::check_query_row((int)check_heads.size(), kLatentDim, kRopeDim, a.scale, qs, keys,
@@ -189,7 +213,7 @@ bench_result run_case(mla_tools::backend_session& session, const bench_case& c, 
   int k = 0;
   mla_status timed_status = MLA_OK;
   auto launch = [&] {
-    a.kv.data = caches[k++ % r.copies].get();
+    a.kv.data = w.caches[(size_t)(k++ % r.copies)].get();
     const mla_status rs = api.absorbed_run(session.context(), &a);
     if (rs != MLA_OK && timed_status == MLA_OK) timed_status = rs;
   };

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "backend_session.hpp"
 #include "bench_cases.hpp"
@@ -15,7 +16,8 @@
 namespace mla_bench {
 
 struct bench_settings {
-  mla_dtype dtype = MLA_DTYPE_BF16;  // q, cache and out
+  mla_dtype dtype = MLA_DTYPE_BF16;  // q, cache and out (and op B's weights)
+  int32_t op_b_mode = MLA_DECOMPRESSED_AUTO;  // mla_decompressed_mode of op B cases
   int iters = 0;                     // launches per timed repeat; 0 = enough for ~200 ms
   int repeats = 5;
   uint64_t seed = 1;
@@ -24,6 +26,7 @@ struct bench_settings {
 
 struct bench_result {
   const bench_case* c = nullptr;
+  int32_t mode = -1;    // op B cases: the mla_decompressed_mode run
   std::string skipped;  // non-empty: why the case did not run
   std::string error;    // non-empty: a libmla call or the device failed
   double mean_s_k = 0;
@@ -37,7 +40,34 @@ struct bench_result {
 };
 
 constexpr int kLatentDim = 512, kRopeDim = 64, kPageSize = 64;
+constexpr int kNopeDim = 128, kVDim = 128;  // op B: DeepSeek's Dn, Dv
 
+// Runs op A or op B, whichever the case names.
 bench_result run_case(mla_tools::backend_session& session, const bench_case& c, const bench_settings& s);
+// Op B (bench_run_decompressed.cpp); run_case calls it for op B cases.
+bench_result run_decompressed_case(mla_tools::backend_session& session, const bench_case& c,
+                                   const bench_settings& s);
+
+// The paged latent cache of a case in backend memory: sequences' pages in a
+// shuffled order, random rows, NaN in the rows past each sequence's end,
+// `copies` copies (rotated by op A's timed loop past the last-level cache).
+struct paged_workload {
+  std::vector<int> s_k;
+  std::vector<int32_t> block_table;  // [batch][table_stride]
+  int table_stride = 1;
+  int64_t total_pages = 1;
+  size_t page_bytes = 0;
+  mla_dtype dtype = MLA_DTYPE_BF16;
+  std::vector<uint8_t> cache_host;   // the bytes of every copy
+  std::vector<mla_tools::device_buffer> caches;
+  mla_tools::device_buffer seqlens, table;
+  // The ABI view of copy `copy`.
+  mla_paged_cache view(int copy) const;
+  // Row `t` of sequence `b` decoded to f32 (Dl + Dr values, latent first).
+  void decode_row(int b, int t, float* row) const;
+};
+// `rotation_bytes` decides the copies (1 when 0).
+paged_workload build_paged_workload(mla_tools::backend_memory& mem, const std::vector<int>& s_k, mla_dtype dtype,
+                                    uint64_t seed, size_t rotation_bytes);
 
 }  // namespace mla_bench

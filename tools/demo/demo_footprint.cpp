@@ -52,6 +52,11 @@ demo_footprint estimate_demo_footprint(const demo_sizes& d, size_t workspace_byt
   f.activations = (double)d.layers * rows * d.heads * ((row + d.latent_dim) * elem + 4);
   f.host_queries = (double)d.layers * rows * d.heads * row * elem + rows * d.heads * row * 4;
   f.workspace = (double)workspace_bytes;
+  if (d.op_b) {
+    // Op B's q/out/lse are smaller than op A's counted above (Dn+Dr and Dv
+    // against Dl+Dr and Dl); its weights come on top.
+    f.weights = (double)d.layers * d.heads * (d.nope_dim + d.v_dim) * d.latent_dim * elem;
+  }
   return f;
 }
 
@@ -59,7 +64,7 @@ std::string check_demo_footprint(const demo_footprint& f, bool host_backend, siz
                                  size_t host_available) {
   const std::string parts = "cache " + gib(f.cache_pool) + " + its host mirror " + gib(f.cache_mirror) +
                             ", q/out/lse " + gib(f.activations) + " + q on the host " + gib(f.host_queries) +
-                            ", workspace " + gib(f.workspace);
+                            ", workspace " + gib(f.workspace) + ", op B weights " + gib(f.weights) + " (twice)";
   auto refuse = [&](double need, const char* where, size_t available) {
     return "this run needs about " + gib(need) + " of " + where + " memory (" + parts + "), but only " +
            gib((double)available) + " is available; use fewer --heads, --layers or --seqs, or a shorter --prompt";

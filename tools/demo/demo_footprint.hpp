@@ -7,6 +7,8 @@
 //   q, out, lse  : layers x rows x H x ((Dl+Dr + Dl) x elem + 4)     backend, rows = largest step
 //   q as sent    : layers x rows x H x (Dl+Dr) x elem, + one layer's f32 values   host
 //   workspace    : the plugin's absorbed_workspace_size for the largest step      backend
+//                  (+ its decompressed_workspace_size when the prefill runs op B)
+//   weights      : op B's kv_b_proj per layer: layers x H x (Dn+Dv) x Dl x elem  backend, and a host copy
 #pragma once
 #include <mla/mla_plugin.h>
 
@@ -21,6 +23,8 @@ namespace mla_tools {
 struct demo_sizes {
   int seqs = 4, prompt = 512, steps = 32, layers = 4, heads = 16, page_size = 64;
   int latent_dim = 512, rope_dim = 64;
+  int nope_dim = 128, v_dim = 128;  // op B's Dn, Dv
+  bool op_b = false;                 // the prefill goes through op B (the plugin has it)
   mla_dtype dtype = MLA_DTYPE_BF16;
 };
 
@@ -34,9 +38,9 @@ paged_kv_cache::shape demo_cache_shape(const demo_sizes& d);
 std::vector<int> demo_largest_step(const demo_sizes& d);
 
 struct demo_footprint {
-  double cache_pool = 0, cache_mirror = 0, activations = 0, host_queries = 0, workspace = 0;
-  double backend() const { return cache_pool + activations + workspace; }
-  double host() const { return cache_mirror + host_queries; }
+  double cache_pool = 0, cache_mirror = 0, activations = 0, host_queries = 0, workspace = 0, weights = 0;
+  double backend() const { return cache_pool + activations + workspace + weights; }
+  double host() const { return cache_mirror + host_queries + weights; }
 };
 // `workspace_bytes`: the plugin's answer for demo_largest_step (0 if unknown).
 demo_footprint estimate_demo_footprint(const demo_sizes& d, size_t workspace_bytes);

@@ -4,7 +4,10 @@
 // DeepSeek-V2-Lite-shaped attention workload (H = 16, Dl = 512, Dr = 64,
 // paged latent cache with 64-token pages, bf16) and runs:
 //   1. prefill: every sequence's prompt (seq b has prompt - 29*b tokens, so
-//      pages are partly filled) through one causal absorbed step;
+//      pages are partly filled) through one causal op B step in
+//      MLA_DECOMPRESSED_AUTO (unabsorbed queries, each layer's kv_b_proj
+//      weights; the plugin picks the form per sequence by its break-even),
+//      or through op A where the plugin has no op B;
 //   2. decode: --steps steps of one new token per sequence; each step takes
 //      new pages from the free list when a sequence crosses a page, plans
 //      once and runs every layer with that plan.  Halfway, sequence 0 ends,
@@ -18,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,6 +30,7 @@
 #include "demo_footprint.hpp"
 #include "dtype_convert.hpp"
 #include "paged_kv_cache.hpp"
+#include "prefill_step.hpp"
 #include "random_fill.hpp"
 #include "tensor_desc.hpp"
 #include "tool_cli.hpp"
@@ -104,7 +109,24 @@ size_t largest_workspace(backend_session& session, const demo_sizes& d) {
   a.kv.rope_offset = d.latent_dim;
   a.kv.block_table_stride = cs.max_pages_per_seq;
   size_t bytes = 0;
-  return session.api().absorbed_workspace_size(session.context(), &a, &bytes) == MLA_OK ? bytes : 0;
+  if (session.api().absorbed_workspace_size(session.context(), &a, &bytes) != MLA_OK) bytes = 0;
+  if (!d.op_b) return bytes;
+  mla_decompressed_args b{};  // the prefill's op B workspace, alive at the same time
+  b.struct_size = sizeof b;
+  b.batch = a.batch, b.num_heads = a.num_heads, b.latent_dim = a.latent_dim, b.rope_dim = a.rope_dim;
+  b.nope_dim = d.nope_dim, b.v_dim = d.v_dim, b.total_q = a.total_q, b.max_seqlen_q = a.max_seqlen_q;
+  b.causal = 1, b.scale = 1.0f, b.mode = MLA_DECOMPRESSED_AUTO;
+  b.kv = a.kv;
+  size_t op_b_bytes = 0;
+  if (session.api().decompressed_workspace_size(session.context(), &b, &op_b_bytes) != MLA_OK) op_b_bytes = 0;
+  return bytes + op_b_bytes;
+}
+
+// Does the plugin have op B (ABI 1.1 table, MLA_OP_DECOMPRESSED in caps)?
+bool has_op_b(const backend_session& session) {
+  const mla_caps& c = session.caps();
+  return session.api().struct_size >= MLA_API_SIZE_1_1 && c.struct_size >= MLA_CAPS_SIZE_1_1 &&
+         (c.ops & MLA_OP_BIT(MLA_OP_DECOMPRESSED)) != 0;
 }
 
 // Running tally of the oracle checks.
@@ -117,8 +139,8 @@ struct check_tally {
     worst = std::max(worst, r.worst_ratio);
     if (!r.ok && ok) {
       ok = false;
-      std::fprintf(stderr, "mla-demo: MISMATCH in %s, layer %d, sequence %d, query %d: %s\n", phase, layer, seq, i,
-                   r.detail.c_str());
+      std::fprintf(stderr, "mla-demo: MISMATCH in %s, layer %d, sequence %d, query %s: %s\n", phase, layer, seq,
+                   i < 0 ? "(every row)" : std::to_string(i).c_str(), r.detail.c_str());
     }
   }
 };
@@ -150,7 +172,8 @@ int run_demo(const demo_options& o) {
   std::printf("backend: %s (%s)\n", session->name().c_str(), session->caps().device_name);
 
   // Refuse before allocating what the machine does not have.
-  const demo_sizes sizes = sizes_of(o);
+  demo_sizes sizes = sizes_of(o);
+  sizes.op_b = has_op_b(*session);
   const demo_footprint need = estimate_demo_footprint(sizes, largest_workspace(*session, sizes));
   const bool host_backend = session->memory().name() == "host";
   const std::string too_big = check_demo_footprint(need, host_backend, session->memory().available_bytes(),
@@ -170,13 +193,16 @@ int run_demo(const demo_options& o) {
   const paged_kv_cache::shape cs = demo_cache_shape(sizes);
   paged_kv_cache cache(session->memory(), cs, o.seed);
   attention_step step(*session, m);
+  std::unique_ptr<prefill_step> prefill;
+  if (sizes.op_b) prefill = std::make_unique<prefill_step>(*session, m, o.seed);
   splitmix64 rng(o.seed);
   std::printf("model: DeepSeek-V2-Lite-shaped, %d layers, H=%d, Dl=%d, Dr=%d, %s, page size %d, %d pages\n",
               o.layers, o.heads, m.latent_dim, m.rope_dim, dtype_label(o.dtype), o.page_size, cs.num_pages);
   std::printf("seed: %llu\n", (unsigned long long)o.seed);
 
   check_tally tally;
-  // ---- prefill: each prompt through one causal absorbed step.
+  // ---- prefill: every prompt through one causal step, op B (AUTO) where
+  // the plugin has it, else op A.
   std::vector<int> s_q(o.seqs);
   int prompt_tokens = 0;
   for (int b = 0; b < o.seqs; ++b) {
@@ -186,14 +212,29 @@ int run_demo(const demo_options& o) {
       return std::fprintf(stderr, "mla-demo: %s\n", error.c_str()), 2;
   }
   cache.sync_to_backend();
-  std::fprintf(stderr, "[prefill] %d sequences, %d prompt tokens, %d layers...\n", o.seqs, prompt_tokens, o.layers);
-  if (!step.run(s_q, cache, rng, error)) return std::fprintf(stderr, "mla-demo: prefill: %s\n", error.c_str()), 2;
-  const double prefill_ms = step.last_ms();
-  for (int layer : {0, o.layers - 1})
-    for (int b = 0; b < o.seqs; ++b)
-      for (int i : {0, s_q[b] / 2, s_q[b] - 1}) tally.add(step.check(layer, b, i, cache), "prefill", layer, b, i);
-  std::printf("prefill: %d tokens x %d layers in %.2f ms (workspace %zu B): %.0f tokens/s\n", prompt_tokens,
-              o.layers, prefill_ms, step.workspace_bytes(), prompt_tokens / (prefill_ms * 1e-3));
+  std::fprintf(stderr, "[prefill] %d sequences, %d prompt tokens, %d layers, %s...\n", o.seqs, prompt_tokens,
+               o.layers, prefill ? "op B (auto)" : "op A (the plugin has no op B)");
+  double prefill_ms = 0;
+  size_t prefill_workspace = 0;
+  if (prefill) {
+    if (!prefill->run(s_q, cache, rng, error)) return std::fprintf(stderr, "mla-demo: prefill: %s\n", error.c_str()), 2;
+    prefill_ms = prefill->last_ms();
+    prefill_workspace = prefill->workspace_bytes();
+    for (int layer : {0, o.layers - 1})
+      for (int b : {0, o.seqs - 1}) tally.add(prefill->check(layer, b, cache), "prefill", layer, b, -1);
+  } else {
+    if (!step.run(s_q, cache, rng, error)) return std::fprintf(stderr, "mla-demo: prefill: %s\n", error.c_str()), 2;
+    prefill_ms = step.last_ms();
+    prefill_workspace = step.workspace_bytes();
+    for (int layer : {0, o.layers - 1})
+      for (int b = 0; b < o.seqs; ++b)
+        for (int i : {0, s_q[b] / 2, s_q[b] - 1}) tally.add(step.check(layer, b, i, cache), "prefill", layer, b, i);
+  }
+  std::printf("prefill: %d tokens x %d layers in %.2f ms through %s (workspace %zu B): %.0f tokens/s\n",
+              prompt_tokens, o.layers, prefill_ms,
+              prefill ? ("op B auto, break-even " + std::to_string(prefill->break_even()) + " queries").c_str()
+                      : "op A",
+              prefill_workspace, prompt_tokens / (prefill_ms * 1e-3));
 
   // ---- decode: one token per sequence per step, one plan per step.
   std::vector<double> step_ms;
@@ -226,7 +267,8 @@ int run_demo(const demo_options& o) {
                 "%.0f tokens/s; pages used %d -> %d\n",
                 o.steps, o.seqs, o.layers, decode_ms, median(step_ms), step.workspace_bytes(),
                 generated / (decode_ms * 1e-3), cs.num_pages - pages_before, cs.num_pages - cache.free_pages());
-  std::printf("check: %d sampled query rows (all heads) vs the fp64 oracle: %s (worst error %.3f of tolerance)\n",
+  std::printf("check: %d samples vs the fp64 oracle (prefill through op B: every query row of the first and last "
+              "sequence, heads 0 and H-1; else sampled rows, all heads): %s (worst error %.3f of tolerance)\n",
               tally.rows, tally.ok ? "all match" : "MISMATCH", tally.worst);
   return tally.ok ? 0 : 1;
 }

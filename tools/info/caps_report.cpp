@@ -83,6 +83,13 @@ bool print_caps(std::FILE* out, const mla_api& api, const char* indent) {
   std::fprintf(out, "%skernels       %s\n", indent, caps.kernels[0] ? caps.kernels : "(one)");
   std::fprintf(out, "%scontext flags %s\n", indent,
                caps.context_flags & MLA_CONTEXT_BATCH_INVARIANT ? "batch-invariant" : "none");
+  if (caps.struct_size >= MLA_CAPS_SIZE_1_1 && (caps.ops & MLA_OP_BIT(MLA_OP_DECOMPRESSED))) {
+    std::fprintf(out, "%sop B weights  ", indent);
+    print_dtypes(out, caps.weight_dtypes);
+    std::fprintf(out, "\n%sop B dims     nope <= %d, v <= %d\n", indent, caps.max_nope_dim, caps.max_v_dim);
+    std::fprintf(out, "%sop B auto     decompressed form from %d queries per sequence (break-even)\n", indent,
+                 caps.decompressed_break_even_q);
+  }
   api.context_destroy(ctx);
   return true;
 }
