@@ -1,14 +1,13 @@
 // Op A on the cpu: plan the split schedule into the workspace, run the work
-// items on the context's OpenMP team; whoever finishes the last split of a
-// tile merges that tile's partials by LSE (in slot order: deterministic).
+// items as the context's tasks (task_runner.hpp: each task pulls items, task
+// i uses scratch i); whoever finishes the last split of a tile merges that
+// tile's partials by LSE (in slot order: deterministic).
 #include "cpu_context.hpp"
 #include "element_access.hpp"
 #include "lse_merge.hpp"
 #include "split_plan.hpp"
 
 #include <common/plugin_error.hpp>
-
-#include <omp.h>
 
 #include <algorithm>
 #include <climits>
@@ -56,19 +55,15 @@ mla_status absorbed_run(const mla_context& ctx, const mla_absorbed_args& args) {
   int32_t* finished = split_counters_of(*a);
   std::fill(finished, finished + plan.num_groups, 0);
   const run_item_fn run_item = ctx.kernel.run_item;
-#pragma omp parallel num_threads(ctx.threads)
-  {
-    const thread_scratch scratch = scratch_for_thread(*a, plan.layout, a->workspace, omp_get_thread_num());
-#pragma omp for schedule(dynamic, 1) nowait
-    for (int64_t k = 0; k < num_items; ++k) {
-      const work_item& item = items[k];
-      run_item(*a, item, scratch, item.slot >= 0 ? partial_slot(*a, item.slot) : nullptr);
-      // acq_rel: the last finisher sees every other split's partial.
-      if (item.group >= 0 &&
-          __atomic_add_fetch(&finished[item.group], 1, __ATOMIC_ACQ_REL) == groups[item.group].num_slots)
-        merge_split_tile(*a, groups[item.group]);
-    }
-  }
+  for_each_chunk(*ctx.tasks, num_items, 1, [&](int64_t k, int64_t, int task) {
+    const thread_scratch scratch = scratch_for_thread(*a, plan.layout, a->workspace, task);
+    const work_item& item = items[k];
+    run_item(*a, item, scratch, item.slot >= 0 ? partial_slot(*a, item.slot) : nullptr);
+    // acq_rel: the last finisher sees every other split's partial.
+    if (item.group >= 0 &&
+        __atomic_add_fetch(&finished[item.group], 1, __ATOMIC_ACQ_REL) == groups[item.group].num_slots)
+      merge_split_tile(*a, groups[item.group]);
+  });
   return MLA_OK;
 }
 

@@ -3,15 +3,18 @@
 // arguments.
 #pragma once
 #include "absorbed_kernel.hpp"
+#include "task_runner.hpp"
 
 #include <mla/mla_plugin.h>
 #include <common/plugin_skeleton.hpp>
 
 #include <cstdint>
+#include <memory>
 
 // Opaque to the host (mla_plugin.h); used by one host thread at a time.
 struct mla_context : mla::context_base {
-  int threads = 1;                  // OpenMP team size of every call
+  int threads = 1;                  // tasks per call (num_threads), fixes the split plan
+  std::unique_ptr<mla_cpu::task_runner> tasks;  // where the tasks run: host pool or own workers
   mla_cpu::absorbed_kernel kernel;  // the ISA build picked at creation
   char device_name[128] = {0};      // caps.device_name
 };

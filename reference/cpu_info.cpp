@@ -1,7 +1,11 @@
 #include "cpu_info.hpp"
 
-#include <omp.h>
+#include <mla/mla_plugin.h>
 
+#include <sched.h>
+
+#include <cerrno>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 
@@ -25,6 +29,21 @@ std::string cpu_model_name() {
   return name;
 }
 
-int default_threads() { return omp_get_max_threads(); }
+int default_threads() {
+  // OMP_NUM_THREADS as OpenMP reads it: the first number of the list.
+  if (const char* env = std::getenv("OMP_NUM_THREADS")) {
+    char* end = nullptr;
+    errno = 0;
+    const long n = std::strtol(env, &end, 10);
+    if (end != env && errno == 0 && n >= 1) return n < MLA_MAX_THREADS ? (int)n : MLA_MAX_THREADS;
+  }
+  // The cores this process may run on (taskset, cgroup cpusets), as OpenMP counts them.
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    const int n = CPU_COUNT(&set);
+    if (n >= 1) return n < MLA_MAX_THREADS ? n : MLA_MAX_THREADS;
+  }
+  return 1;
+}
 
 }  // namespace mla_cpu

@@ -7,7 +7,8 @@ namespace mla_cpu {
 // "model name" of /proc/cpuinfo, or "unknown CPU".
 std::string cpu_model_name();
 
-// OpenMP's default team size (OMP_NUM_THREADS or the core count).
+// Threads of a context with num_threads 0: OMP_NUM_THREADS (its first
+// number, as OpenMP reads it), else the cores this process may run on.
 int default_threads();
 
 }  // namespace mla_cpu

@@ -1,9 +1,10 @@
 // The cpu plugin: the policy class the plugin skeleton turns into the
 // mla_api table (probe, contexts, caps, ops A, B and C).
 //
-// Threading: every call runs on an OpenMP team of the context's size; a
-// context is used by one host thread at a time, distinct contexts may run at
-// once from distinct host threads (each gets its own team).
+// Threading: every call runs as up to num_threads tasks on the context's own
+// workers or on the host's pool (task_runner.hpp); a context is used by one
+// host thread at a time, distinct contexts may run at once from distinct host
+// threads (each has its own workers).
 #include "cpu_context.hpp"
 #include "cpu_info.hpp"
 #include "decompressed_driver.hpp"
@@ -12,6 +13,7 @@
 
 #include <climits>
 #include <cstdio>
+#include <memory>
 #include <new>
 
 namespace mla_cpu {
@@ -45,7 +47,7 @@ struct cpu_backend {
     r.usable = 1;
     r.score = 10;  // GPU plugins report 100+: auto prefers them
     r.num_devices = 1;
-    std::snprintf(r.reason, sizeof r.reason, "%s, %d threads (OpenMP)", cpu_model_name().c_str(), default_threads());
+    std::snprintf(r.reason, sizeof r.reason, "%s, %d threads", cpu_model_name().c_str(), default_threads());
     return MLA_OK;
   }
 
@@ -54,9 +56,14 @@ struct cpu_backend {
     if (!select_absorbed_kernel(cfg.kernel, &kernel))
       return mla::fail(MLA_ERR_UNSUPPORTED, "context_desc.kernel = \"%s\": not one of this CPU's kernels (%s)",
                        cfg.kernel, available_kernels());
-    mla_context* ctx = new (std::nothrow) mla_context;
+    const int threads = cfg.num_threads > 0 ? cfg.num_threads : default_threads();
+    // No thread starts here: the own workers start at the first parallel call.
+    std::unique_ptr<task_runner> tasks(new (std::nothrow)
+                                           task_runner(threads, cfg.parallel_for, cfg.parallel_for_pool));
+    mla_context* ctx = tasks ? new (std::nothrow) mla_context : nullptr;
     if (ctx == nullptr) return mla::fail(MLA_ERR_OUT_OF_MEMORY, "context_create: out of host memory");
-    ctx->threads = cfg.num_threads > 0 ? cfg.num_threads : default_threads();
+    ctx->threads = threads;
+    ctx->tasks = std::move(tasks);
     ctx->kernel = kernel;
     std::snprintf(ctx->device_name, sizeof ctx->device_name, "CPU: %s, %d threads, %s", cpu_model_name().c_str(),
                   ctx->threads, kernel.name);

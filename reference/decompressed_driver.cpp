@@ -1,6 +1,6 @@
-// Op B on the cpu: plan the items into the workspace, run them on the
-// context's threads (each thread its own scratch; items take their rows'
-// outputs whole, so no merge pass and no order dependence).
+// Op B on the cpu: plan the items into the workspace, run them as the
+// context's tasks (task_runner.hpp: task i uses scratch i; items take their
+// rows' outputs whole, so no merge pass and no order dependence).
 #include "decompressed_driver.hpp"
 
 #include "cpu_context.hpp"
@@ -8,8 +8,6 @@
 #include "decompressed_plan.hpp"
 
 #include <common/plugin_error.hpp>
-
-#include <omp.h>
 
 #include <atomic>
 #include <cstring>
@@ -38,13 +36,10 @@ mla_status decompressed_run(const mla_context& ctx, const mla_decompressed_args&
   const run_decompressed_item_fn run = decompressed_kernel_for(ctx.kernel);
   const run_item_fn absorbed = ctx.kernel.run_item;
   std::atomic<bool> failed{false};
-#pragma omp parallel num_threads(ctx.threads)
-  {
-    const decompressed_scratch s = decompressed_scratch_for(a, plan.layout, a.workspace, omp_get_thread_num());
-#pragma omp for schedule(dynamic, 1) nowait
-    for (int64_t k = 0; k < n; ++k)
-      if (!run(a, items[k], plan.layout, s, absorbed)) failed.store(true, std::memory_order_relaxed);
-  }
+  for_each_chunk(*ctx.tasks, n, 1, [&](int64_t k, int64_t, int task) {
+    const decompressed_scratch s = decompressed_scratch_for(a, plan.layout, a.workspace, task);
+    if (!run(a, items[k], plan.layout, s, absorbed)) failed.store(true, std::memory_order_relaxed);
+  });
   if (failed.load()) return mla::fail(MLA_ERR_INTERNAL, "decompressed_run: a oneDNN sgemm call failed");
   return MLA_OK;
 }

@@ -1,10 +1,13 @@
 // Op C on the cpu: merge P partial (o, lse) states of strided tensors of any
-// float dtype, one (row, head) per loop iteration on the context's team.
+// float dtype; the context's tasks (task_runner.hpp) pull chunks of
+// (row, head) pairs, each pair merged on its own (no order between pairs).
 #include "cpu_context.hpp"
 #include "element_access.hpp"
 #include "lse_merge.hpp"
 
 #include <common/plugin_error.hpp>
+
+#include <algorithm>
 
 namespace mla_cpu {
 
@@ -13,9 +16,12 @@ void merge_states(const mla_context& ctx, const mla_merge_args& args) {
   const mla_tensor &po = a->parts_out, &pl = a->parts_lse, &out = a->out, &lse = a->lse;
   const int64_t rows = a->num_rows;
   const int H = a->num_heads, P = a->num_parts, Dv = a->head_dim;
-#pragma omp parallel for collapse(2) schedule(static) num_threads(ctx.threads)
-  for (int64_t r = 0; r < rows; ++r)
-    for (int h = 0; h < H; ++h) {
+  // About 8K loaded elements per chunk: small merges stay on the caller.
+  const int64_t grain = std::max<int64_t>(1, 8192 / ((int64_t)P * Dv));
+  for_each_chunk(*ctx.tasks, rows * H, grain, [&](int64_t begin, int64_t end, int) {
+    for (int64_t pair = begin; pair < end; ++pair) {
+      const int64_t r = pair / H;
+      const int h = (int)(pair % H);
       const int64_t part_at = r * po.stride[1] + (int64_t)h * po.stride[2];
       const int64_t lse_at = r * pl.stride[1] + (int64_t)h * pl.stride[2];
       const int64_t out_at = r * out.stride[0] + (int64_t)h * out.stride[1];
@@ -27,6 +33,7 @@ void merge_states(const mla_context& ctx, const mla_merge_args& args) {
           [&](int d, float v) { store_element(out.data, out.dtype, out_at + (int64_t)d * out.stride[2], v); });
       if (lse.data) static_cast<float*>(lse.data)[r * lse.stride[0] + (int64_t)h * lse.stride[1]] = merged;
     }
+  });
 }
 
 }  // namespace mla_cpu

@@ -39,7 +39,7 @@ inline const mla_api& cpu_api() {
   return handle.api();
 }
 
-// A context with `threads` OpenMP threads, destroyed at scope exit.
+// A context with `threads` threads (the plugin's own), destroyed at scope exit.
 class context {
  public:
   explicit context(int threads) {
