@@ -47,7 +47,7 @@ bytes workspace_bytes(const absorbed_case& c) {
 // Plans the valid case, then checks that plan and run with the mutation fail
 // as expected and change no output, lse or workspace byte.
 void expect_rejected(const bad_call& bad) {
-  INFO("mutation: ", bad.what);
+  INFO("mutation: ", std::string(bad.what));
   context ctx(2);
   const mla_api& api = cpu_api();
   absorbed_case c(small_spec());
@@ -138,8 +138,74 @@ TEST_CASE("op A: every invalid argument is rejected, named, and nothing is writt
          c.block_table[c.args.kv.block_table_stride] = -1; }},
       {"block_table entry >= num_pages", INVALID, "absorbed_args.kv.block_table[0][2]", [](auto& a, auto& c) {
          c.block_table[2] = (int32_t)a.kv.num_pages; }},
+      // Issue 11.  Each of these returned MLA_OK before; the run then wrote
+      // (out stride) or read (row stride) out of bounds, or gave NaN (scale).
+      {"out.stride[0] = 2^62 (extent arithmetic wrapped)", INVALID, "absorbed_args.out.stride[0]",
+       [](auto& a, auto&) { a.out.stride[0] = int64_t(1) << 62; }},
+      {"kv.row_stride = 2^62 (page extent wrapped)", INVALID, "absorbed_args.kv.row_stride",
+       [](auto& a, auto&) { a.kv.row_stride = int64_t(1) << 62; }},
+      {"kv.block_table_stride = 2^62", INVALID, "absorbed_args.kv.block_table_stride",
+       [](auto& a, auto&) { a.kv.block_table_stride = int64_t(1) << 62; }},
+      {"scale = 1e38 (f32 scores overflow to NaN)", INVALID, "absorbed_args.scale", [](auto& a, auto&) { a.scale = 1e38f; }},
+      {"out over q", INVALID, "absorbed_args.out overlaps absorbed_args.q", [](auto& a, auto&) { a.out.data = a.q.data; }},
+      {"out over the cache", INVALID, "absorbed_args.out overlaps absorbed_args.kv.data",
+       [](auto& a, auto&) { a.out.data = const_cast<void*>(a.kv.data); }},
+      {"lse over out", INVALID, "absorbed_args.lse overlaps absorbed_args.out", [](auto& a, auto&) { a.lse.data = a.out.data; }},
+      {"out over the workspace", INVALID, "absorbed_args.out overlaps absorbed_args.workspace",
+       [](auto& a, auto&) { a.out.data = a.workspace; }},
   };
   for (const bad_call& bad : cases) expect_rejected(bad);
+}
+
+TEST_CASE("issue 11: a batch of no queries with head-major outputs (strides of 0) is a valid no-op") {
+  const mla_api& api = cpu_api();
+  context ctx(2);
+  case_spec spec = small_spec();
+  spec.s_q = {0, 0};
+  absorbed_case c(spec);
+  mla_absorbed_args a = c.args;
+  REQUIRE(a.total_q == 0);
+  a.out.stride[0] = a.latent_dim, a.out.stride[1] = 0, a.out.stride[2] = 1;  // [H][total_q][Dl]
+  a.lse.stride[0] = 1, a.lse.stride[1] = 0;                                  // [H][total_q]
+  size_t need = 0;
+  REQUIRE(api.absorbed_workspace_size(ctx.get(), &a, &need) == MLA_OK);
+  c.set_workspace(need);
+  a.workspace = c.args.workspace;
+  a.workspace_bytes = c.args.workspace_bytes;
+  const bytes out0 = c.out_bytes();
+  CHECK(api.absorbed_plan(ctx.get(), &a) == MLA_OK);
+  INFO(api.last_error());
+  CHECK(api.absorbed_run(ctx.get(), &a) == MLA_OK);
+  CHECK(c.out_bytes() == out0);
+}
+
+TEST_CASE("issue 11: total_q beyond int32 is refused before the workspace is sized") {
+  const mla_api& api = cpu_api();
+  context ctx(2);
+  absorbed_case c(small_spec());
+  mla_absorbed_args a = c.args;
+  a.batch = 0;  // skipped every index check; compute_layout's size_t products wrapped
+  a.total_q = int64_t(1) << 62;
+  size_t need = 12345;
+  CHECK(api.absorbed_workspace_size(ctx.get(), &a, &need) == INVALID);
+  CHECK(std::string(api.last_error()).find("absorbed_args.total_q") != std::string::npos);
+  CHECK(need == 12345);
+}
+
+TEST_CASE("issue 11: num_threads above MLA_MAX_THREADS is refused (100000 overflowed libgomp's stack)") {
+  const mla_api& api = cpu_api();
+  mla_context_desc desc{};
+  desc.struct_size = sizeof desc;
+  mla_context* out = nullptr;
+  for (int32_t n : {MLA_MAX_THREADS + 1, 100000, INT32_MAX}) {
+    desc.num_threads = n;
+    CHECK(api.context_create(&desc, &out) == INVALID);
+    CHECK(std::string(api.last_error()).find("context_desc.num_threads") != std::string::npos);
+    CHECK(out == nullptr);
+  }
+  desc.num_threads = MLA_MAX_THREADS;  // the bound itself is accepted (threads start only in a call)
+  REQUIRE(api.context_create(&desc, &out) == MLA_OK);
+  CHECK(api.context_destroy(out) == MLA_OK);
 }
 
 TEST_CASE("op A: run without a matching plan is MLA_ERR_NOT_PLANNED and writes nothing") {
