@@ -31,6 +31,10 @@ bool dtype_in(int32_t d, uint32_t mask) {
 bool checked_mul(int64_t a, int64_t b, int64_t* r) { return !__builtin_mul_overflow(a, b, r); }
 bool checked_add(int64_t a, int64_t b, int64_t* r) { return !__builtin_add_overflow(a, b, r); }
 
+// A pointer on a multiple of `bytes` (a dtype or int32 element): anything
+// else is undefined behaviour to dereference, on the host and on devices.
+bool aligned(const void* p, int bytes) { return bytes <= 1 || reinterpret_cast<uintptr_t>(p) % (uintptr_t)bytes == 0; }
+
 // Bytes [first, last) that a tensor's elements span; empty for NULL or no elements.
 struct byte_range {
   uintptr_t first = 0, last = 0;
@@ -71,6 +75,9 @@ mla_status check_tensor(const char* name, const mla_tensor& t, int rank, const i
     return fail(t.dtype >= MLA_DTYPE_F32 && t.dtype <= MLA_DTYPE_FP8_E4M3 ? MLA_ERR_UNSUPPORTED
                                                                           : MLA_ERR_INVALID_ARGUMENT,
                 "%s.dtype = %d (%s): not supported here", name, t.dtype, dtype_label(t.dtype));
+  if (!aligned(t.data, dtype_size(t.dtype)))
+    return fail(MLA_ERR_INVALID_ARGUMENT, "%s.data = %p: must be aligned to its %d-byte elements", name, t.data,
+                dtype_size(t.dtype));
   for (int i = 0; i < 4; ++i) {
     if (t.stride[i] < 0)
       return fail(MLA_ERR_INVALID_ARGUMENT, "%s.stride[%d] = %lld: must be >= 0", name, i, (long long)t.stride[i]);
@@ -228,9 +235,15 @@ mla_status check_cache(const char* op, const mla_paged_cache& kv, int32_t batch,
     CHECK(kv.data != nullptr, INVALID, "%s.kv.data is NULL", op);
     CHECK(kv.block_table != nullptr, INVALID, "%s.kv.block_table is NULL", op);
     CHECK(kv.seqlens_k != nullptr, INVALID, "%s.kv.seqlens_k is NULL", op);
+    CHECK(aligned(kv.block_table, 4), INVALID, "%s.kv.block_table = %p: must be aligned to its 4-byte elements", op,
+          (const void*)kv.block_table);
+    CHECK(aligned(kv.seqlens_k, 4), INVALID, "%s.kv.seqlens_k = %p: must be aligned to its 4-byte elements", op,
+          (const void*)kv.seqlens_k);
   }
   CHECK(dtype_in(kv.dtype, lim.cache_dtypes), kv.dtype >= 1 && kv.dtype <= 5 ? MLA_ERR_UNSUPPORTED : INVALID,
         "%s.kv.dtype = %d (%s): not supported here", op, kv.dtype, dtype_label(kv.dtype));
+  CHECK(aligned(kv.data, dtype_size(kv.dtype)), INVALID, "%s.kv.data = %p: must be aligned to its %d-byte elements",
+        op, kv.data, dtype_size(kv.dtype));
   CHECK(kv.page_size >= 1, INVALID, "%s.kv.page_size = %d: must be >= 1", op, kv.page_size);
   CHECK(kv.page_size <= lim.max_page_size, MLA_ERR_UNSUPPORTED,
         "%s.kv.page_size = %d: this backend supports at most %d", op, kv.page_size, lim.max_page_size);
@@ -378,6 +391,8 @@ mla_status validate_absorbed(const mla_absorbed_args* a, const backend_limits& l
   if (level == check_level::shape) return MLA_OK;
 
   CHECK(a->batch == 0 || a->cu_seqlens_q != nullptr, INVALID, "absorbed_args.cu_seqlens_q is NULL");
+  CHECK(a->batch == 0 || aligned(a->cu_seqlens_q, 4), INVALID,
+        "absorbed_args.cu_seqlens_q = %p: must be aligned to its 4-byte elements", (const void*)a->cu_seqlens_q);
   const int64_t q_extent[3] = {a->total_q, a->num_heads, (int64_t)a->latent_dim + a->rope_dim};
   const int64_t o_extent[3] = {a->total_q, a->num_heads, a->latent_dim};
   byte_range q, out, lse, cache;
@@ -414,6 +429,8 @@ mla_status validate_decompressed(const mla_decompressed_args* a, const backend_l
   if (level == check_level::shape) return MLA_OK;
 
   CHECK(a->batch == 0 || a->cu_seqlens_q != nullptr, INVALID, "decompressed_args.cu_seqlens_q is NULL");
+  CHECK(a->batch == 0 || aligned(a->cu_seqlens_q, 4), INVALID,
+        "decompressed_args.cu_seqlens_q = %p: must be aligned to its 4-byte elements", (const void*)a->cu_seqlens_q);
   const int64_t q_extent[3] = {a->total_q, a->num_heads, (int64_t)a->nope_dim + a->rope_dim};
   const int64_t uk_extent[3] = {a->num_heads, a->nope_dim, a->latent_dim};
   const int64_t uv_extent[3] = {a->num_heads, a->v_dim, a->latent_dim};

@@ -608,3 +608,40 @@ TEST_CASE("scale: (0, kMaxScale] accepted, larger refused with the range") {
   CHECK(full_b(b.a) == INVALID);
   CHECK(names("decompressed_args.scale"));
 }
+
+// ---- Found by fuzz/fuzz_ops.cpp: a pointer that is not aligned to its
+// elements (an int32 index array at an odd address) was accepted, and the
+// validator itself then read it misaligned (UBSan), as would every kernel.
+TEST_CASE("pointers must be aligned to their elements") {
+  const std::vector<rule> rules = {
+      {"q.data odd", INVALID, "absorbed_args.q.data", [](valid_call& v) {
+         v.a.q.data = reinterpret_cast<char*>(v.q.data()) + 1; }},
+      {"out.data + 2 (f32)", INVALID, "absorbed_args.out.data", [](valid_call& v) {
+         v.a.out.data = reinterpret_cast<char*>(v.out.data()) + 2; }},
+      {"lse.data + 2", INVALID, "absorbed_args.lse.data", [](valid_call& v) {
+         v.a.lse.data = reinterpret_cast<char*>(v.lse.data()) + 2; }},
+      {"kv.data odd (bf16)", INVALID, "absorbed_args.kv.data", [](valid_call& v) {
+         v.a.kv.data = reinterpret_cast<char*>(v.cache.data()) + 1; }},
+      {"cu_seqlens_q + 1", INVALID, "absorbed_args.cu_seqlens_q", [](valid_call& v) {
+         v.a.cu_seqlens_q = reinterpret_cast<const int32_t*>(reinterpret_cast<const char*>(v.cu.data()) + 1); }},
+      {"seqlens_k + 2", INVALID, "absorbed_args.kv.seqlens_k", [](valid_call& v) {
+         v.a.kv.seqlens_k = reinterpret_cast<const int32_t*>(reinterpret_cast<const char*>(v.seqlens.data()) + 2); }},
+      {"block_table + 3", INVALID, "absorbed_args.kv.block_table", [](valid_call& v) {
+         v.a.kv.block_table = reinterpret_cast<const int32_t*>(reinterpret_cast<const char*>(v.table.data()) + 3); }},
+  };
+  for (const rule& r : rules) {
+    valid_call v;
+    r.mutate(v);
+    // The shape level reads no pointer: only the full check refuses.
+    CHECK(mla::validate_absorbed(&v.a, limits(), check_level::shape, 0) == MLA_OK);
+    const mla_status s = mla::validate_absorbed(&v.a, limits(), check_level::full, 512);
+    INFO(std::string(r.what), ": ", std::string(mla::last_error_message()));
+    CHECK(s == r.code);
+    CHECK(names(r.needle));
+    CHECK(names("aligned"));
+  }
+  // A bf16 cache two bytes in is aligned.
+  valid_call v;
+  v.a.kv.data = reinterpret_cast<char*>(v.cache.data()) + 2;
+  CHECK(full(v.a) == MLA_OK);
+}
