@@ -4,6 +4,7 @@
 #include "absorbed_case.hpp"
 #include "plugin_handle.hpp"
 #include "absorbed_kernel.hpp"
+#include "lse_merge.hpp"
 #include "split_plan.hpp"
 
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
@@ -471,4 +472,40 @@ TEST_CASE("issue 11: hostile but accepted strides (huge on dimensions of extent 
     REQUIRE(api.absorbed_run(ctx.get(), &a) == MLA_OK);
     CHECK(c.check() == "");
   }
+}
+
+TEST_CASE("issue 11 (found by fuzzing): a NaN input flows into the output without undefined behaviour") {
+  // The softmax exp turned its argument into an int exponent before looking
+  // at NaN: (int)NaN is undefined (UBSan float-cast-overflow in
+  // absorbed_kernel.cpp exp_nonpositive).
+  const mla_api& api = cpu_api();
+  for (int threads : {1, 2}) {
+    context ctx(threads);
+    absorbed_case c(small_spec());
+    static_cast<float*>(c.args.q.data)[0] = std::numeric_limits<float>::quiet_NaN();  // row 0, head 0
+    size_t need = 0;
+    REQUIRE(api.absorbed_workspace_size(ctx.get(), &c.args, &need) == MLA_OK);
+    c.set_workspace(need);
+    REQUIRE(api.absorbed_plan(ctx.get(), &c.args) == MLA_OK);
+    REQUIRE(api.absorbed_run(ctx.get(), &c.args) == MLA_OK);
+    CHECK(std::isnan(static_cast<const float*>(c.args.out.data)[0]));
+  }
+}
+
+TEST_CASE("issue 11: the LSE merge of a head dimension near INT32_MAX steps past its last chunk without overflow") {
+  // merge_lse_row stepped an int d0 by 256 past INT32_MAX after the last
+  // chunk of a dim near 2^31 (op C's head_dim has no other bound).  White
+  // box: one part, no memory behind it, every element counted.
+  const int dim = INT32_MAX - 10;
+  int64_t stored = 0;
+  float last = 0.f;
+  const float lse = mla_cpu::merge_lse_row(
+      1, dim, [](int) { return 0.5f; }, [](int, int) { return 2.0f; },
+      [&](int d, float v) {
+        ++stored;
+        if (d == dim - 1) last = v;
+      });
+  CHECK(stored == dim);
+  CHECK(last == 2.0f);
+  CHECK(lse == 0.5f);
 }
