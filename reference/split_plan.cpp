@@ -33,6 +33,16 @@ uint64_t index_digest(const mla_absorbed_args& a) {
   return h;
 }
 
+// Field by field: a memcmp of the structs would also compare their padding,
+// which no copy is bound to preserve (clang builds differed there).
+bool same_layout(const workspace_layout& x, const workspace_layout& y) {
+  return x.q_tile == y.q_tile && x.max_items == y.max_items && x.max_groups == y.max_groups &&
+         x.max_split_items == y.max_split_items && x.items_offset == y.items_offset &&
+         x.groups_offset == y.groups_offset && x.counters_offset == y.counters_offset &&
+         x.scratch_offset == y.scratch_offset && x.scratch_bytes == y.scratch_bytes &&
+         x.partials_offset == y.partials_offset && x.slot_floats == y.slot_floats && x.total_bytes == y.total_bytes;
+}
+
 }  // namespace
 
 workspace_layout compute_layout(const mla_absorbed_args& a, int threads, uint32_t flags) {
@@ -230,7 +240,7 @@ const char* plan_mismatch(const mla_absorbed_args& a, const void* ctx, int threa
   // The workspace is caller memory: check the schedule is still in bounds
   // before run indexes anything with it.
   const workspace_layout L = compute_layout(a, threads, flags);
-  bool intact = std::memcmp(&L, &h.layout, sizeof L) == 0 && h.num_items >= 0 && h.num_items <= L.max_items &&
+  bool intact = same_layout(L, h.layout) && h.num_items >= 0 && h.num_items <= L.max_items &&
                 h.num_groups >= 0 && h.num_groups <= L.max_groups;
   // Sums in int64 (the values are caller memory, any int32 is possible). A
   // partial slot holds slot_rows query rows (fewer than q_tile in the
