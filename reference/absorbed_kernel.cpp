@@ -283,12 +283,14 @@ void run_work_item(const mla_absorbed_args& a, const work_item& item, const thre
 
   const float* lat[kRowBlock];
   const float* rope[kRowBlock];
-  for (int32_t t0 = item.key_begin; t0 < item.key_end; t0 += kRowBlock) {
-    const int n = std::min<int32_t>(kRowBlock, item.key_end - t0);
-    gather_rows(a, item.seq, t0, n, s.rows, lat, rope);
+  // t0 in int64: the last block of a range ending near INT32_MAX keys must
+  // not overflow the step (key_end <= s_k <= INT32_MAX, so t0 fits int32).
+  for (int64_t t0 = item.key_begin; t0 < item.key_end; t0 += kRowBlock) {
+    const int n = (int)std::min<int64_t>(kRowBlock, item.key_end - t0);
+    gather_rows(a, item.seq, (int32_t)t0, n, s.rows, lat, rope);
     for (int i = 0; i < item.q_count; ++i) {
       const int32_t visible = visible_keys(a, s_q, s_k, item.q_begin + i);
-      const int nv = (int)std::min<int64_t>(n, std::max<int64_t>(0, (int64_t)visible - t0));
+      const int nv = (int)std::min<int64_t>(n, std::max<int64_t>(0, visible - t0));
       if (nv == 0) continue;  // causal: this row sees none of the block
       int h = 0;
       for (; h + 2 <= H; h += 2) {

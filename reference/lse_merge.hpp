@@ -32,16 +32,17 @@ float merge_lse_row(int parts, int dim, LseAt&& lse_at, PartAt&& part_at, Store&
 
   constexpr int kChunk = 256;  // accumulate on the stack: merges allocate nothing
   float acc[kChunk];
-  for (int d0 = 0; d0 < dim; d0 += kChunk) {
-    const int n = std::min(kChunk, dim - d0);
+  // d0 in int64: the step past the last chunk of a dim near INT32_MAX.
+  for (int64_t d0 = 0; d0 < dim; d0 += kChunk) {
+    const int n = (int)std::min<int64_t>(kChunk, dim - d0);
     std::fill(acc, acc + n, 0.f);
     for (int p = 0; p < parts; ++p) {
       const float l = lse_at(p);
       if (l == neg_inf) continue;  // empty part: contributes nothing, even if its o is NaN
       const float w = std::exp(l - lse);
-      for (int d = 0; d < n; ++d) acc[d] += w * part_at(p, d0 + d);
+      for (int d = 0; d < n; ++d) acc[d] += w * part_at(p, (int)d0 + d);
     }
-    for (int d = 0; d < n; ++d) store(d0 + d, acc[d]);
+    for (int d = 0; d < n; ++d) store((int)d0 + d, acc[d]);
   }
   return lse;
 }

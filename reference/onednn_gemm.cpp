@@ -1,7 +1,13 @@
 #include "onednn_gemm.hpp"
 
 #include <oneapi/dnnl/dnnl.h>
-#include <omp.h>
+
+// Debian's oneDNN runs on gcc's OpenMP runtime (libgomp), whichever compiler
+// builds the plugin: these two OpenMP API calls must reach that runtime, so
+// they are declared here and linked against libgomp itself (CMakeLists.txt),
+// not taken from the compiler's omp.h (clang's would be LLVM's libomp).
+extern "C" int omp_get_max_threads(void);
+extern "C" void omp_set_num_threads(int);
 
 namespace mla_cpu {
 

@@ -16,7 +16,10 @@ namespace mla_cpu {
 // kernel file keeps its own copy (an inline function would be merged
 // across builds by the linker).
 static inline float exp_nonpositive(float x) {
-  float xc = x < -87.3f ? -87.3f : x;  // value selects, not std::min/max references: keeps the loop if-convertible
+  // Value selects, not std::min/max references: keeps the loop if-convertible.
+  // Written so that NaN selects -87.3: the exponent k below is converted to
+  // int, and (int)NaN is undefined (the NaN is returned at the end).
+  float xc = x >= -87.3f ? x : -87.3f;
   xc = xc > 88.f ? 88.f : xc;
   const float k = std::floor(xc * 1.44269504f + 0.5f);
   const float r = (xc - k * 0.693145752f) - k * 1.42860677e-6f;

@@ -33,6 +33,16 @@ uint64_t index_digest(const mla_absorbed_args& a) {
   return h;
 }
 
+// Field by field: a memcmp of the structs would also compare their padding,
+// which no copy is bound to preserve (clang builds differed there).
+bool same_layout(const workspace_layout& x, const workspace_layout& y) {
+  return x.q_tile == y.q_tile && x.max_items == y.max_items && x.max_groups == y.max_groups &&
+         x.max_split_items == y.max_split_items && x.items_offset == y.items_offset &&
+         x.groups_offset == y.groups_offset && x.counters_offset == y.counters_offset &&
+         x.scratch_offset == y.scratch_offset && x.scratch_bytes == y.scratch_bytes &&
+         x.partials_offset == y.partials_offset && x.slot_floats == y.slot_floats && x.total_bytes == y.total_bytes;
+}
+
 }  // namespace
 
 workspace_layout compute_layout(const mla_absorbed_args& a, int threads, uint32_t flags) {
@@ -137,10 +147,11 @@ void build_plan(const mla_absorbed_args& a, const void* ctx, int threads, uint32
   auto for_each_tile = [&](auto&& visit) {
     for (int32_t b = 0; b < a.batch; ++b) {
       const int32_t s_q = a.cu_seqlens_q[b + 1] - a.cu_seqlens_q[b], s_k = a.kv.seqlens_k[b];
-      for (int32_t q0 = 0; q0 < s_q; q0 += L.q_tile) {
-        const int32_t qc = std::min(L.q_tile, s_q - q0);
-        const int32_t keys = visible_end(a, s_q, s_k, q0 + qc - 1);
-        visit(b, q0, qc, keys, (uint64_t)keys * (uint64_t)(qc + 1));
+      // q0 in int64: q0 + q_tile may pass INT32_MAX on the last tile.
+      for (int64_t q0 = 0; q0 < s_q; q0 += L.q_tile) {
+        const int32_t qc = (int32_t)std::min<int64_t>(L.q_tile, s_q - q0);
+        const int32_t keys = visible_end(a, s_q, s_k, (int32_t)q0 + qc - 1);
+        visit(b, (int32_t)q0, qc, keys, (uint64_t)keys * (uint64_t)(qc + 1));
       }
     }
   };
@@ -158,7 +169,7 @@ void build_plan(const mla_absorbed_args& a, const void* ctx, int threads, uint32
     int32_t chunk = keys;
     if (n > 1) {  // whole row blocks per split
       chunk = (int32_t)(((keys + n - 1) / n + kRowBlock - 1) / kRowBlock * kRowBlock);
-      n = (keys + chunk - 1) / chunk;
+      n = ((int64_t)keys + chunk - 1) / chunk;  // int64: keys + chunk may pass INT32_MAX
     }
     const int32_t s_q = a.cu_seqlens_q[b + 1] - a.cu_seqlens_q[b];
     if (invariant && s_q <= kInvariantSplitQueries && keys > 0) {
@@ -166,7 +177,7 @@ void build_plan(const mla_absorbed_args& a, const void* ctx, int threads, uint32
       const int64_t s_k = a.kv.seqlens_k[b];
       const int64_t share = (s_k + kInvariantMaxSplits - 1) / kInvariantMaxSplits;
       chunk = (int32_t)std::max<int64_t>(kInvariantChunk, (share + kRowBlock - 1) / kRowBlock * kRowBlock);
-      n = (keys + chunk - 1) / chunk;
+      n = ((int64_t)keys + chunk - 1) / chunk;  // int64: keys + chunk may pass INT32_MAX
     }
     // The bounds of compute_layout hold by construction; this keeps the
     // workspace safe even if they did not.
@@ -180,7 +191,9 @@ void build_plan(const mla_absorbed_args& a, const void* ctx, int threads, uint32
     const int32_t group = (int32_t)n_groups++;
     groups[group] = split_group{b, q0, qc, (int32_t)n_slots, (int32_t)n};
     for (int64_t s = 0; s < n; ++s) {
-      const int32_t k0 = (int32_t)(s * chunk), k1 = std::min(keys, (int32_t)((s + 1) * chunk));
+      // (s + 1) * chunk may pass INT32_MAX (chunks are rounded up to row
+      // blocks): clamp in int64 before narrowing.
+      const int32_t k0 = (int32_t)(s * chunk), k1 = (int32_t)std::min<int64_t>(keys, (s + 1) * chunk);
       items[n_items++] = work_item{b, q0, qc, k0, k1, (int32_t)(n_slots++), group};
     }
   });
@@ -227,20 +240,26 @@ const char* plan_mismatch(const mla_absorbed_args& a, const void* ctx, int threa
   // The workspace is caller memory: check the schedule is still in bounds
   // before run indexes anything with it.
   const workspace_layout L = compute_layout(a, threads, flags);
-  bool intact = std::memcmp(&L, &h.layout, sizeof L) == 0 && h.num_items >= 0 && h.num_items <= L.max_items &&
+  bool intact = same_layout(L, h.layout) && h.num_items >= 0 && h.num_items <= L.max_items &&
                 h.num_groups >= 0 && h.num_groups <= L.max_groups;
+  // Sums in int64 (the values are caller memory, any int32 is possible). A
+  // partial slot holds slot_rows query rows (fewer than q_tile in the
+  // invariant plan): a split item or group of more rows would write past it.
+  const int64_t slot_rows =
+      (flags & MLA_CONTEXT_BATCH_INVARIANT) != 0 ? std::min(L.q_tile, kInvariantSplitQueries) : L.q_tile;
   for (int64_t k = 0; intact && k < h.num_items; ++k) {
     const work_item& it = items_of(a)[k];
     intact = it.seq >= 0 && it.seq < a.batch && it.q_begin >= 0 && it.q_count >= 1 && it.q_count <= L.q_tile &&
-             it.q_begin + it.q_count <= a.cu_seqlens_q[it.seq + 1] - a.cu_seqlens_q[it.seq] && it.key_begin >= 0 &&
-             it.key_begin <= it.key_end && it.key_end <= a.kv.seqlens_k[it.seq] && it.slot < L.max_split_items &&
-             it.group < h.num_groups && (it.slot < 0) == (it.group < 0);
+             (int64_t)it.q_begin + it.q_count <= (int64_t)a.cu_seqlens_q[it.seq + 1] - a.cu_seqlens_q[it.seq] &&
+             it.key_begin >= 0 && it.key_begin <= it.key_end && it.key_end <= a.kv.seqlens_k[it.seq] &&
+             it.slot < L.max_split_items && it.group < h.num_groups && (it.slot < 0) == (it.group < 0) &&
+             (it.slot < 0 || it.q_count <= slot_rows);
   }
   for (int64_t g = 0; intact && g < h.num_groups; ++g) {
     const split_group& sg = groups_of(a)[g];
-    intact = sg.seq >= 0 && sg.seq < a.batch && sg.q_count >= 1 && sg.q_count <= L.q_tile && sg.q_begin >= 0 &&
-             sg.q_begin + sg.q_count <= a.cu_seqlens_q[sg.seq + 1] - a.cu_seqlens_q[sg.seq] && sg.first_slot >= 0 &&
-             sg.num_slots >= 2 && sg.first_slot + (int64_t)sg.num_slots <= L.max_split_items;
+    intact = sg.seq >= 0 && sg.seq < a.batch && sg.q_count >= 1 && sg.q_count <= slot_rows && sg.q_begin >= 0 &&
+             (int64_t)sg.q_begin + sg.q_count <= (int64_t)a.cu_seqlens_q[sg.seq + 1] - a.cu_seqlens_q[sg.seq] &&
+             sg.first_slot >= 0 && sg.num_slots >= 2 && sg.first_slot + (int64_t)sg.num_slots <= L.max_split_items;
   }
   if (!intact) {
     std::snprintf(why, why_size, "absorbed_args.workspace: the plan in it was overwritten since absorbed_plan: "

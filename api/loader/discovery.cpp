@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <set>
@@ -78,6 +79,24 @@ std::string plugin_name_from_file(const std::string& file_name) {
   return file_name.substr(prefix, file_name.size() - prefix - suffix);
 }
 
+std::string plugin_name_problem(const std::string& name) {
+  const auto allowed = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+           c == '.';
+  };
+  const auto bad = std::find_if_not(name.begin(), name.end(), allowed);
+  if (bad != name.end()) {
+    const unsigned char c = static_cast<unsigned char>(*bad);
+    char shown[16];
+    if (c >= 0x20 && c < 0x7f) std::snprintf(shown, sizeof shown, "'%c'", c);
+    else std::snprintf(shown, sizeof shown, "byte 0x%02x", c);
+    return "plugin name '" + name + "' holds " + shown +
+           ": a name may hold only letters, digits, '_', '-' and '.', or MLA_BACKEND could never select it";
+  }
+  if (name == "auto") return "plugin name 'auto' is reserved: MLA_BACKEND=auto means every plugin";
+  return {};
+}
+
 std::vector<DiscoveredItem> scan_directory(const SearchDirectory& dir) {
   std::vector<DiscoveredItem> items;
   std::unique_ptr<DIR, int (*)(DIR*)> handle(opendir(dir.path.c_str()), &closedir);
@@ -91,7 +110,9 @@ std::vector<DiscoveredItem> scan_directory(const SearchDirectory& dir) {
   }
   while (const dirent* entry = readdir(handle.get())) {
     std::string name = plugin_name_from_file(entry->d_name);
-    if (!name.empty()) items.push_back({join(dir.path, entry->d_name), std::move(name), ""});
+    if (name.empty()) continue;
+    std::string problem = plugin_name_problem(name);
+    items.push_back({join(dir.path, entry->d_name), std::move(name), std::move(problem)});
   }
   std::sort(items.begin(), items.end(),
             [](const DiscoveredItem& a, const DiscoveredItem& b) { return a.path < b.path; });

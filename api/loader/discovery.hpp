@@ -18,13 +18,19 @@ struct SearchDirectory {
 // install directory.  A directory already listed (same real path) is dropped.
 std::vector<SearchDirectory> search_directories(const std::string* user_path);
 
-// One step of discovery: a plugin file, or a user directory that could not
-// be read (`problem` set, `file_name` empty).
+// One step of discovery: a plugin file, a file whose <name> could never be
+// selected (`problem` set), or a user directory that could not be read
+// (`problem` set, `plugin_name` empty).
 struct DiscoveredItem {
   std::string path;
   std::string plugin_name;  // <name> of libmla_backend_<name>.so
   std::string problem;
 };
+
+// "" when `name` can be selected by MLA_BACKEND; else why not.  A name holds
+// only letters, digits, '_', '-' and '.' (so no list separator ',', no
+// blank, no '[' of mla-conformance's NAME[config]) and is not "auto".
+std::string plugin_name_problem(const std::string& name);
 
 // Files of `dir` named libmla_backend_<name>.so, sorted by name so that the
 // order does not depend on the file system.

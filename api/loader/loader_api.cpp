@@ -51,7 +51,9 @@ OpenRequest read_request(const mla_loader_options* options) {
   return request;
 }
 
-// Discovers and loads every plugin; the first file of each name wins.
+// Discovers every plugin file without loading any; the first file of each
+// name wins, later ones are shadowed.  Files whose name could never be
+// selected are listed as skipped with the reason.
 std::vector<PluginRecord> discover(const OpenRequest& request, std::vector<std::string>* searched) {
   std::vector<PluginRecord> plugins;
   std::map<std::string, std::string> first_path_of_name;
@@ -59,27 +61,31 @@ std::vector<PluginRecord> discover(const OpenRequest& request, std::vector<std::
   for (const auto& dir : mla::loader::search_directories(user_path)) {
     searched->push_back(dir.path);
     for (auto& item : mla::loader::scan_directory(dir)) {
+      PluginRecord record;
+      record.path = item.path;
+      record.name = item.plugin_name;
       if (!item.problem.empty()) {
-        PluginRecord record;
-        record.path = item.path;
         record.reason = item.problem;
         plugins.push_back(std::move(record));
         continue;
       }
       const auto first = first_path_of_name.find(item.plugin_name);
       if (first != first_path_of_name.end()) {
-        PluginRecord record;
-        record.path = item.path;
-        record.name = item.plugin_name;
         record.reason = "shadowed by " + first->second;
         plugins.push_back(std::move(record));
         continue;
       }
       first_path_of_name.emplace(item.plugin_name, item.path);
-      plugins.push_back(mla::loader::load_plugin(item.path, item.plugin_name));
+      record.candidate = true;  // loaded only if the selection asks for it
+      plugins.push_back(std::move(record));
     }
   }
   return plugins;
+}
+
+void load_candidate(PluginRecord& record) {
+  PluginRecord loaded = mla::loader::load_plugin(record.path, record.name);
+  record = std::move(loaded);
 }
 
 }  // namespace
@@ -100,7 +106,7 @@ mla_status mla_loader_open(const mla_loader_options* options, mla_loader** out) 
     const OpenRequest request = read_request(options);
     std::vector<std::string> searched;
     loader->plugins = discover(request, &searched);
-    const auto selection = mla::loader::select_plugin(loader->plugins, request.backend, searched);
+    const auto selection = mla::loader::select_plugin(loader->plugins, request.backend, searched, load_candidate);
     loader->selected = selection.index;
     loader->error = selection.error;
     if (selection.index >= 0) loader->plugins[selection.index].state = MLA_PLUGIN_SELECTED;

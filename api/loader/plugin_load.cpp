@@ -1,7 +1,12 @@
 #include "plugin_load.hpp"
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 namespace mla::loader {
@@ -65,12 +70,39 @@ std::string plugin_last_error(const mla_api& api) {
   }
 }
 
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  return "not a plain file";
+}
+
 }  // namespace
+
+std::string not_a_regular_file(const std::string& path) {
+  // O_PATH opens nothing: no FIFO rendezvous, no device open side effect.
+  const int fd = open(path.c_str(), O_PATH | O_CLOEXEC);
+  if (fd < 0) return std::string("cannot open: ") + std::strerror(errno);
+  struct stat st {};
+  const int rc = fstat(fd, &st);
+  const int error = errno;
+  close(fd);
+  if (rc != 0) return std::string("cannot fstat: ") + std::strerror(error);
+  if (!S_ISREG(st.st_mode)) return std::string("not a regular file (") + file_kind(st.st_mode) + ")";
+  return {};
+}
 
 PluginRecord load_plugin(const std::string& path, const std::string& file_plugin_name) {
   PluginRecord record;
   record.path = path;
   record.name = file_plugin_name;
+
+  // A FIFO would block dlopen's read forever, a device could be read with
+  // side effects.  (A folder writer could swap the file after this check,
+  // but one who can write the folder can plant any library anyway.)
+  if (std::string why = not_a_regular_file(path); !why.empty()) return skipped(std::move(record), why);
 
   dlerror();  // clear any stale message
   record.library = SharedLibrary(dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL));
@@ -117,12 +149,16 @@ PluginRecord load_plugin(const std::string& path, const std::string& file_plugin
     return skipped(std::move(record), std::string("probe failed: ") +
                                           mla_status_name(status) + ": " + failure);
   }
-  record.score = probe.score;
+  // Scores are documented in [0, MLA_MAX_SCORE]: a plugin cannot win auto by
+  // reporting INT32_MAX.
+  record.score = std::clamp<int32_t>(probe.score, 0, MLA_MAX_SCORE);
   if (probe.usable != 1)
     return skipped(std::move(record), probe.reason[0] != '\0' ? probe.reason
                                                                : "probe reports it unusable");
   record.state = MLA_PLUGIN_USABLE;
   record.reason = probe.reason;
+  if (record.score != probe.score)
+    record.reason += " (probe score " + std::to_string(probe.score) + " clamped to " + std::to_string(record.score) + ")";
   record.api = api;
   return record;
 }

@@ -34,9 +34,12 @@ class SharedLibrary {
 
 struct PluginRecord {
   std::string path;    // the file (or the unreadable directory)
+  // A file that may be loaded when the selection asks for it: discovery
+  // found it, nothing has opened it yet (state skipped, reason "").
+  bool candidate = false;
   std::string name;    // the plugin's name; the file's <name> when never loaded; "" for a directory
   mla_plugin_state state = MLA_PLUGIN_SKIPPED;
-  int32_t score = 0;
+  int32_t score = 0;   // the probe's, clamped to [0, MLA_MAX_SCORE]
   uint32_t abi_major = 0;
   uint32_t abi_minor = 0;
   std::string reason;  // why skipped, or the probe's device summary

@@ -41,7 +41,8 @@ int best_usable(const std::vector<PluginRecord>& plugins) {
   return best;
 }
 
-// "(seen: cpu, cuda [skipped: no CUDA device]; searched: /a, /b)"
+// "(seen: cpu, cuda [skipped: no CUDA device]; searched: /a, /b)"; a
+// plugin that was never loaded is listed by name only.
 std::string seen_summary(const std::vector<PluginRecord>& plugins,
                          const std::vector<std::string>& searched) {
   std::string text = "(seen: ";
@@ -49,7 +50,8 @@ std::string seen_summary(const std::vector<PluginRecord>& plugins,
   for (size_t i = 0; i < plugins.size(); ++i) {
     if (i > 0) text += ", ";
     text += plugins[i].name.empty() ? plugins[i].path : plugins[i].name;
-    if (plugins[i].state == MLA_PLUGIN_SKIPPED) text += " [skipped: " + plugins[i].reason + "]";
+    if (plugins[i].state == MLA_PLUGIN_SKIPPED && !plugins[i].candidate)
+      text += " [skipped: " + plugins[i].reason + "]";
   }
   text += "; searched: ";
   if (searched.empty()) text += "nothing";
@@ -67,22 +69,41 @@ std::string item_failure(const std::vector<PluginRecord>& plugins, const std::st
 
 }  // namespace
 
-Selection select_plugin(const std::vector<PluginRecord>& plugins, const BackendRequest& request,
-                        const std::vector<std::string>& searched) {
+Selection select_plugin(std::vector<PluginRecord>& plugins, const BackendRequest& request,
+                        const std::vector<std::string>& searched, const LoadPlugin& load) {
   const std::vector<std::string> items = split_list(request.spec);
+  const std::string asked = request.origin.empty() ? "backend auto (MLA_BACKEND unset)"
+                                                   : request.origin + "=" + request.spec;
+  // Candidates still unloaded when the selection is over say why.
+  auto finish = [&](Selection result) {
+    for (PluginRecord& p : plugins) {
+      if (!p.candidate) continue;
+      p.candidate = false;
+      bool named = false;
+      for (const std::string& item : items) named = named || item == p.name;
+      p.reason = "not loaded: " + asked + (named ? " chose an earlier item" : " does not name it");
+    }
+    return result;
+  };
   for (const std::string& item : items) {
-    const int index = item == "auto" ? best_usable(plugins) : find_by_name(plugins, item);
-    if (index >= 0 && plugins[index].state != MLA_PLUGIN_SKIPPED) return {index, ""};
+    int index = -1;
+    if (item == "auto") {
+      for (PluginRecord& p : plugins)
+        if (p.candidate) load(p);
+      index = best_usable(plugins);
+    } else {
+      index = find_by_name(plugins, item);
+      if (index >= 0 && plugins[index].candidate) load(plugins[index]);
+    }
+    if (index >= 0 && plugins[index].state != MLA_PLUGIN_SKIPPED) return finish({index, ""});
   }
 
-  std::string error = request.origin.empty() ? "backend auto (MLA_BACKEND unset)"
-                                             : request.origin + "=" + request.spec;
-  error += ": ";
+  std::string error = asked + ": ";
   for (size_t i = 0; i < items.size(); ++i) {
     if (i > 0) error += "; ";
     error += item_failure(plugins, items[i]);
   }
-  return {-1, error + " " + seen_summary(plugins, searched)};
+  return finish({-1, error + " " + seen_summary(plugins, searched)});
 }
 
 }  // namespace mla::loader

@@ -3,6 +3,7 @@
 #pragma once
 #include "plugin_record.hpp"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,10 +19,17 @@ struct Selection {
   std::string error;  // why none, "" when index >= 0
 };
 
+// Opens and probes one candidate record in place (load_plugin).
+using LoadPlugin = std::function<void(PluginRecord&)>;
+
 // Items of the comma-separated list are tried in order: a name takes that
 // plugin if usable, "auto" takes the usable plugin with the highest score
-// (ties: the first in discovery order).  `searched` is listed in errors.
-Selection select_plugin(const std::vector<PluginRecord>& plugins, const BackendRequest& request,
-                        const std::vector<std::string>& searched);
+// (ties: the first in discovery order).  Plugins are loaded (dlopen +
+// probe) only when an item needs them: a name loads that one plugin,
+// "auto" every candidate; so MLA_BACKEND=cpu never runs another plugin's
+// code.  Candidates left unloaded get the reason "not loaded: ...".
+// `searched` is listed in errors.
+Selection select_plugin(std::vector<PluginRecord>& plugins, const BackendRequest& request,
+                        const std::vector<std::string>& searched, const LoadPlugin& load);
 
 }  // namespace mla::loader

@@ -7,12 +7,14 @@
 //   FAKE_TABLE_SIZE  the table's struct_size
 //   FAKE_NULL_TABLE  mla_get_api returns NULL
 //   FAKE_PROBE_FAILS probe returns MLA_ERR_DEVICE with a message
+//   FAKE_PROBE_CRASHES  probe kills the process (a broken driver, issue 11)
 // It runs no op: the ops answer MLA_ERR_UNSUPPORTED.
 #include <mla/mla_plugin.h>
 
 #include <common/plugin_error.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 
 #ifndef FAKE_SCORE
 #define FAKE_SCORE 0
@@ -36,7 +38,10 @@ struct FakeContext {
 mla_status probe(mla_probe_result* result) {
   return mla::guarded("probe", [&] {
     if (result == nullptr) return mla::fail(MLA_ERR_INVALID_ARGUMENT, "probe: result is NULL");
-#ifdef FAKE_PROBE_FAILS
+#if defined(FAKE_PROBE_CRASHES)
+    std::fprintf(stderr, "fake plugin " FAKE_NAME ": probe crashes the host\n");
+    std::abort();
+#elif defined(FAKE_PROBE_FAILS)
     return mla::fail(MLA_ERR_DEVICE, "probe: fake driver error");
 #else
     result->usable = FAKE_USABLE;

@@ -4,19 +4,29 @@
 //   fake/tie      twin (50): ties with beta
 //   fake/bad      future (ABI major 2), nulltable, smalltable, probefail,
 //                 liar (file "liar", table "alpha"), nosym (no mla_get_api)
+//   fake/hostile  crash (its probe aborts the process)
+//   fake/scores   honest (MLA_MAX_SCORE), zcheat (INT32_MAX), below (-5)
 //   fake/isolated the test copy of the loader; isolated/mla holds delta (1)
 //   fake/install  the test loader's install folder: gamma (2)
-// Junk files are written at test time under MLA_TEST_SCRATCH.
+// Junk files, FIFOs and copies under other names are made at test time
+// under MLA_TEST_SCRATCH.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <mla/mla.h>
 
 #include <dlfcn.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <thread>
 #include <string>
@@ -104,6 +114,47 @@ std::string scratch_dir(const std::string& name) {
   return dir;
 }
 
+// Runs `body` in a child process with a time limit: "" when it returned 0,
+// else what happened to it.  A test of something that used to crash or hang
+// the host then fails instead of taking the test run with it.
+std::string in_child(const std::function<int()>& body, unsigned seconds = 20) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    // The child dies of its own signals, not through doctest's handlers.
+    for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGALRM}) signal(sig, SIG_DFL);
+    alarm(seconds);
+    _exit(body());
+  }
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid) return "fork/waitpid failed";
+  if (WIFEXITED(status)) return WEXITSTATUS(status) == 0 ? "" : "child failed check " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status))
+    return std::string("child killed by ") + strsignal(WTERMSIG(status)) + (WTERMSIG(status) == SIGALRM ? " (hung)" : "");
+  return "child ended oddly";
+}
+
+// An open loader in a child process (no doctest there): the entry at `path`.
+std::optional<mla_plugin_entry> child_entry(mla_loader* loader, const std::string& path) {
+  for (int32_t i = 0; i < mla_loader_plugin_count(loader); ++i) {
+    mla_plugin_entry e{};
+    e.struct_size = sizeof e;
+    if (mla_loader_plugin(loader, i, &e) == MLA_OK && path == e.path) return e;
+  }
+  return std::nullopt;
+}
+
+mla_loader* child_open(const char* backend, const std::string& search_path) {
+  mla_loader_options options{};
+  options.struct_size = sizeof options;
+  options.backend = backend;
+  options.search_path = search_path.c_str();
+  options.ignore_environment = 1;
+  mla_loader* loader = nullptr;
+  return mla_loader_open(&options, &loader) == MLA_OK ? loader : nullptr;
+}
+
 }  // namespace
 
 TEST_CASE("selection by name") {
@@ -119,8 +170,18 @@ TEST_CASE("selection by name") {
   CHECK(alpha.abi_minor == MLA_ABI_MINOR);
   CHECK(alpha.api == mla_loader_api(loader.handle));
   CHECK(std::string(alpha.reason) == "fake device alpha");
-  CHECK(loader.entry_at(fake_file("good", "beta")).state == MLA_PLUGIN_USABLE);
-  const auto nodev = loader.entry_at(fake_file("good", "nodev"));
+  // Only the named plugin was opened (issue 11): the others are listed, never loaded.
+  for (const char* other : {"beta", "nodev"}) {
+    const auto entry = loader.entry_at(fake_file("good", other));
+    CHECK(entry.state == MLA_PLUGIN_SKIPPED);
+    CHECK(std::string(entry.reason) == "not loaded: options.backend=alpha does not name it");
+    CHECK(entry.api == nullptr);
+    CHECK(entry.abi_major == 0);
+    CHECK(!is_loaded(fake_file("good", other)));
+  }
+  Loader all("auto", good.c_str());
+  CHECK(all.entry_at(fake_file("good", "alpha")).state == MLA_PLUGIN_USABLE);
+  const auto nodev = all.entry_at(fake_file("good", "nodev"));
   CHECK(nodev.state == MLA_PLUGIN_SKIPPED);
   CHECK(std::string(nodev.reason) == "no device");
   CHECK(nodev.api == nullptr);
@@ -143,8 +204,10 @@ TEST_CASE("a list takes the first usable plugin in list order") {
   CHECK(Loader("nodev,alpha,beta", good.c_str()).selected() == "alpha");
   CHECK(Loader(" missing , beta ,alpha", good.c_str()).selected() == "beta");
   CHECK(Loader("nodev,auto", good.c_str()).selected() == "beta");
-  CHECK(Loader("alpha,beta", good.c_str()).entry_at(fake_file("good", "beta")).state ==
-        MLA_PLUGIN_USABLE);
+  Loader list("alpha,beta", good.c_str());
+  const auto beta = list.entry_at(fake_file("good", "beta"));
+  CHECK(beta.state == MLA_PLUGIN_SKIPPED);  // never needed, so never loaded
+  CHECK(std::string(beta.reason) == "not loaded: options.backend=alpha,beta chose an earlier item");
 }
 
 TEST_CASE("a name that matches nothing: a clear error listing what was seen") {
@@ -153,7 +216,7 @@ TEST_CASE("a name that matches nothing: a clear error listing what was seen") {
     Loader loader("foo", good.c_str());
     CHECK(mla_loader_api(loader.handle) == nullptr);
     CHECK(contains(loader.error(), "options.backend=foo: no plugin named 'foo' (seen: alpha, beta, "
-                                   "nodev [skipped: no device], delta, gamma; searched: " +
+                                   "nodev, delta, gamma; searched: " +
                                        good));
     for (const auto& entry : loader.entries()) CHECK(entry.state != MLA_PLUGIN_SELECTED);
   }
@@ -282,7 +345,7 @@ TEST_CASE("the loader's own folder, its mla subfolder and the install folder") {
 
 TEST_CASE("skipped plugins are unloaded at once, usable ones at close") {
   const std::string good = fake_dir("good");
-  auto* loader = new Loader("alpha", good.c_str());
+  auto* loader = new Loader("auto", good.c_str());
   CHECK(is_loaded(fake_file("good", "alpha")));
   CHECK(is_loaded(fake_file("good", "beta")));
   CHECK(!is_loaded(fake_file("good", "nodev")));
@@ -377,4 +440,86 @@ TEST_CASE("status and dtype names") {
   CHECK(std::string(mla_dtype_name(MLA_DTYPE_BF16)) == "bf16");
   CHECK(std::string(mla_dtype_name(MLA_DTYPE_FP8_E4M3)) == "fp8_e4m3");
   CHECK(std::string(mla_dtype_name(static_cast<mla_dtype>(-3))) == "unknown");
+}
+
+// ---- Issue 11: hostile files and plugins in a searched folder.
+
+TEST_CASE("a plugin whose probe crashes is never loaded when MLA_BACKEND names another") {
+  const std::string path = fake_dir("hostile") + ":" + fake_dir("good");
+  const std::string crash = fake_file("hostile", "crash");
+  const std::string outcome = in_child([&] {
+    mla_loader* loader = child_open("alpha", path);  // before: crash's probe ran, and aborted the host
+    if (loader == nullptr) return 1;
+    const mla_api* api = mla_loader_api(loader);
+    if (api == nullptr || std::string(api->name) != "alpha") return 2;
+    const auto entry = child_entry(loader, crash);
+    if (!entry || entry->state != MLA_PLUGIN_SKIPPED || !contains(entry->reason, "not loaded")) return 3;
+    if (is_loaded(crash)) return 4;
+    mla_loader_close(loader);
+    return 0;
+  });
+  CHECK_MESSAGE(outcome == "", outcome);
+  // Named, it is loaded, and takes the process with it: that is the host's choice.
+  CHECK(contains(in_child([&] { return child_open("crash", path) != nullptr ? 0 : 1; }), "Aborted"));
+}
+
+TEST_CASE("only regular files reach dlopen: a FIFO or a folder named like a plugin is skipped, not waited on") {
+  const std::string dir = scratch_dir("special");
+  const std::string fifo = dir + "/libmla_backend_fifo.so", folder = dir + "/libmla_backend_folder.so";
+  unlink(fifo.c_str());
+  REQUIRE(mkfifo(fifo.c_str(), 0644) == 0);
+  mkdir(folder.c_str(), 0755);
+  const std::string path = dir + ":" + fake_dir("good");
+  const std::string outcome = in_child([&] {
+    mla_loader* loader = child_open("auto", path);  // before: dlopen blocked on the FIFO forever
+    if (loader == nullptr) return 1;
+    const auto f = child_entry(loader, fifo), d = child_entry(loader, folder);
+    if (!f || f->state != MLA_PLUGIN_SKIPPED || std::string(f->reason) != "not a regular file (a FIFO)") return 2;
+    if (!d || d->state != MLA_PLUGIN_SKIPPED || std::string(d->reason) != "not a regular file (a directory)") return 3;
+    const mla_api* api = mla_loader_api(loader);
+    if (api == nullptr || std::string(api->name) != "beta") return 4;
+    mla_loader_close(loader);
+    return 0;
+  }, 10);
+  CHECK_MESSAGE(outcome == "", outcome);
+}
+
+TEST_CASE("plugin names with separators are rejected at discovery with a reason") {
+  const std::string dir = scratch_dir("names");
+  const std::string source = fake_file("good", "alpha");
+  struct named_copy {
+    const char* name;
+    const char* reason_part;
+  };
+  const named_copy copies[] = {
+      {"a,b", "holds ','"}, {"a b", "holds ' '"}, {"x[1]", "holds '['"}, {"tab\tname", "holds byte 0x09"},
+      {"auto", "'auto' is reserved"},
+  };
+  for (const named_copy& c : copies)
+    std::filesystem::copy_file(source, dir + "/libmla_backend_" + c.name + ".so",
+                               std::filesystem::copy_options::overwrite_existing);
+  Loader loader("auto", dir.c_str());
+  for (const named_copy& c : copies) {
+    const std::string file = dir + "/libmla_backend_" + c.name + ".so";
+    const auto entry = loader.entry_at(file);
+    INFO(std::string(c.name), ": ", std::string(entry.reason));
+    CHECK(entry.state == MLA_PLUGIN_SKIPPED);
+    CHECK(std::string(entry.name) == c.name);
+    CHECK(contains(entry.reason, c.reason_part));
+    CHECK(entry.abi_major == 0);  // never loaded
+    CHECK(!is_loaded(file));
+  }
+  CHECK(loader.selected() == "gamma");  // only the built-in folders' plugins remain
+}
+
+TEST_CASE("probe scores are clamped to [0, MLA_MAX_SCORE]") {
+  const std::string scores = fake_dir("scores");
+  Loader loader("auto", scores.c_str());
+  // zcheat reports INT32_MAX: clamped, it ties with honest, which comes first.
+  CHECK(loader.selected() == "honest");
+  const auto cheat = loader.entry_at(fake_file("scores", "zcheat"));
+  CHECK(cheat.score == MLA_MAX_SCORE);
+  CHECK(contains(cheat.reason, "probe score 2147483647 clamped to 1000"));
+  CHECK(loader.entry_at(fake_file("scores", "below")).score == 0);
+  CHECK(loader.entry_at(fake_file("scores", "honest")).score == MLA_MAX_SCORE);
 }

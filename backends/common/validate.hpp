@@ -7,6 +7,23 @@
 
 namespace mla {
 
+// The largest element offset any tensor, the cache or the block table may
+// reach (docs/abi.md, 7.1): sum over dimensions of (extent - 1) * stride,
+// plus the cache's row and field offsets.  2^56 - 1 elements is more than
+// any 64-bit address space maps, and leaves kernels 7 bits of int64 headroom
+// (an offset times an element size, or a sum of a few offsets, never
+// overflows).  The validator computes every span with overflow checks and
+// refuses a call past it.
+constexpr int64_t kMaxElementOffset = (int64_t(1) << 56) - 1;
+
+// The largest softmax scale accepted (docs/abi.md, 7.3).  Kernels compute in
+// f32 and may fold the scale into q: with scale <= 2^16 and every q and cache
+// element below 2^48 in magnitude (any f16 value; any activation a model
+// makes), no f32 intermediate of op A can overflow (|score| < 2^16 * 2^13
+// products * 2^96 = 2^125), so a result is never NaN unless an input is.
+// Op B, whose weights multiply the cache first, needs elements below 2^24.
+constexpr float kMaxScale = 65536.0f;
+
 // What a backend accepts; the same numbers fill its caps.
 struct backend_limits {
   uint32_t q_dtypes = 0;

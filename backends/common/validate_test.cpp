@@ -370,3 +370,278 @@ TEST_CASE("guarded: exceptions become statuses with the entry point's name") {
   CHECK(mla::guarded("probe", [] { return MLA_OK; }) == MLA_OK);
   CHECK(std::string(mla::last_error_message()).empty());  // cleared on entry
 }
+
+// ---- Issue 11, defect 1: extent, span and offset arithmetic.  Each of these
+// calls was accepted before (the int64 span wrapped), and the kernel then read
+// or wrote out of bounds.
+TEST_CASE("huge strides are refused by the maximum element offset, never wrapped") {
+  constexpr int64_t big = int64_t(1) << 62;
+  const std::vector<rule> rules = {
+      {"out.stride[0] 2^62", INVALID, "absorbed_args.out.stride[0]", [](valid_call& v) { v.a.out.stride[0] = big; }},
+      {"lse.stride[0] 2^62", INVALID, "absorbed_args.lse.stride[0]", [](valid_call& v) { v.a.lse.stride[0] = big; }},
+      {"q.stride[1] 2^61", INVALID, "absorbed_args.q.stride[1]", [](valid_call& v) { v.a.q.stride[1] = big / 2; }},
+      {"q.stride[0] INT64_MAX", INVALID, "absorbed_args.q.stride[0]", [](valid_call& v) { v.a.q.stride[0] = INT64_MAX; }},
+      {"kv.row_stride 2^62", INVALID, "absorbed_args.kv.row_stride", [](valid_call& v) { v.a.kv.row_stride = big; }},
+      {"kv.page_stride 2^60", INVALID, "absorbed_args.kv.page_stride", [](valid_call& v) { v.a.kv.page_stride = big / 4; }},
+      {"kv.page_stride INT64_MAX", INVALID, "absorbed_args.kv.page_stride",
+       [](valid_call& v) { v.a.kv.page_stride = INT64_MAX; }},
+      {"kv.block_table_stride 2^62", INVALID, "absorbed_args.kv.block_table_stride",
+       [](valid_call& v) { v.a.kv.block_table_stride = big; }},
+  };
+  for (const rule& r : rules) {
+    valid_call v;
+    r.mutate(v);
+    const mla_status s = full(v.a);
+    INFO(std::string(r.what), ": ", std::string(mla::last_error_message()));
+    CHECK(s == r.code);
+    CHECK(names(r.needle));
+    CHECK(names("maximum element offset"));
+  }
+}
+
+TEST_CASE("the maximum element offset is exact: the farthest element may sit at it, not past it") {
+  // q [3][4][40] with stride[0] = s: the farthest element is at 2 s + 3*40 + 39.
+  const int64_t at_limit = (mla::kMaxElementOffset - 159) / 2;
+  // Spans of 2^56 elements cover the whole heap: put the input above every
+  // output so that the aliasing rule stays out of the way.
+  void* const high = reinterpret_cast<void*>(uintptr_t(1) << 62);
+  valid_call v;
+  v.a.q.data = high;
+  v.a.q.stride[0] = at_limit;
+  CHECK(full(v.a) == MLA_OK);  // the validator reads no tensor data
+  v.a.q.stride[0] = at_limit + 1;
+  CHECK(full(v.a) == INVALID);
+  CHECK(names("absorbed_args.q.stride[0]"));
+  // The cache: 6 pages of page_stride p, farthest element at 5 p + 3*40 + 39.
+  valid_call c;
+  c.a.kv.data = high;
+  c.a.kv.page_stride = (mla::kMaxElementOffset - 159) / 5;
+  CHECK(full(c.a) == MLA_OK);
+  c.a.kv.page_stride += 1;
+  CHECK(full(c.a) == INVALID);
+  CHECK(names("absorbed_args.kv.page_stride"));
+}
+
+TEST_CASE("total_q is bounded by the int32 cu_seqlens_q it must equal") {
+  valid_call v;
+  v.a.batch = 0;
+  v.a.total_q = int64_t(1) << 62;  // sized the cpu workspace with wrapped size_t arithmetic
+  CHECK(mla::validate_absorbed(&v.a, limits(), check_level::shape, 0) == INVALID);
+  CHECK(names("absorbed_args.total_q"));
+  v.a.total_q = INT32_MAX;
+  CHECK(mla::validate_absorbed(&v.a, limits(), check_level::shape, 0) == MLA_OK);
+}
+
+// ---- Issue 11, defect 5: an output without elements is accepted whatever
+// its strides (it was refused as "output elements would overlap").
+TEST_CASE("empty outputs: total_q = 0 with head-major strides of 0 is accepted") {
+  valid_call v;
+  v.cu = {0, 0, 0};
+  v.a.total_q = 0;
+  v.a.max_seqlen_q = 0;
+  // [total_q][H][Dl] stored head-major, [H][total_q][Dl]: the head stride is total_q * Dl = 0.
+  v.a.out.stride[0] = 32;
+  v.a.out.stride[1] = 0;
+  v.a.lse.stride[0] = 1;
+  v.a.lse.stride[1] = 0;
+  CHECK(full(v.a) == MLA_OK);
+  INFO(std::string(mla::last_error_message()));
+  v.a.out.data = v.a.lse.data = v.a.q.data = nullptr;  // no element: no pointer needed
+  CHECK(full(v.a) == MLA_OK);
+  v.a.out.stride[2] = -1;  // the other rules still hold
+  CHECK(full(v.a) == INVALID);
+  // op C: no rows.
+  std::vector<float> parts(16);
+  mla_merge_args m{};
+  m.struct_size = sizeof m;
+  m.num_parts = 2, m.head_dim = 8, m.num_rows = 0, m.num_heads = 2;
+  m.parts_out = tensor(parts.data(), MLA_DTYPE_F32, 0, 0, 8);
+  m.parts_out.stride[3] = 1;
+  m.parts_lse = tensor(parts.data(), MLA_DTYPE_F32, 0, 0, 1);
+  m.out = tensor(nullptr, MLA_DTYPE_F32, 0, 0, 1);
+  m.lse = tensor(nullptr, MLA_DTYPE_F32, 0, 0, 0);
+  CHECK(mla::validate_merge(&m, limits()) == MLA_OK);
+}
+
+// ---- Issue 11, defect 4: the aliasing rule of ops A and B.  No output may
+// overlap an input (q, the cache, the index arrays, the workspace, op B's
+// weights) or another output; each of these returned MLA_OK before.
+TEST_CASE("op A aliasing: an output overlapping an input or the other output is refused") {
+  const std::vector<rule> rules = {
+      {"out over q", INVALID, "absorbed_args.out overlaps absorbed_args.q",
+       [](valid_call& v) { v.a.out.data = v.q.data() + 7; }},
+      {"out over the cache", INVALID, "absorbed_args.out overlaps absorbed_args.kv.data",
+       [](valid_call& v) { v.a.out.data = v.cache.data() + 100; }},
+      {"lse over out", INVALID, "absorbed_args.lse overlaps absorbed_args.out",
+       [](valid_call& v) { v.a.lse.data = v.out.data() + 3; }},
+      // Each victim is grown (its valid prefix kept) so that the output lies inside it.
+      {"lse over cu_seqlens_q", INVALID, "absorbed_args.lse overlaps absorbed_args.cu_seqlens_q",
+       [](valid_call& v) { v.cu.resize(64), v.a.cu_seqlens_q = v.cu.data(), v.a.lse.data = v.cu.data() + 1; }},
+      {"lse over seqlens_k", INVALID, "absorbed_args.lse overlaps absorbed_args.kv.seqlens_k",
+       [](valid_call& v) { v.seqlens.resize(64), v.a.kv.seqlens_k = v.seqlens.data(), v.a.lse.data = v.seqlens.data() + 1; }},
+      {"out over block_table", INVALID, "absorbed_args.out overlaps absorbed_args.kv.block_table",
+       [](valid_call& v) { v.table.resize(1024), v.a.kv.block_table = v.table.data(), v.a.out.data = v.table.data() + 7; }},
+      {"lse over the workspace", INVALID, "absorbed_args.lse overlaps absorbed_args.workspace",
+       [](valid_call& v) { v.a.lse.data = static_cast<char*>(v.ws) + 16; }},
+  };
+  for (const rule& r : rules) {
+    valid_call v;
+    r.mutate(v);
+    const mla_status s = full(v.a);
+    INFO(std::string(r.what), ": ", std::string(mla::last_error_message()));
+    CHECK(s == r.code);
+    CHECK(names(r.needle));
+    CHECK(names("alias"));
+  }
+}
+
+TEST_CASE("op A aliasing: adjacent buffers, inputs sharing memory and an unused workspace are fine") {
+  valid_call v;
+  std::vector<float> one(3 * 4 * 32 + 12);  // out then lse, back to back
+  v.a.out.data = one.data();
+  v.a.lse.data = one.data() + 3 * 4 * 32;
+  CHECK(full(v.a) == MLA_OK);
+  v.a.q.data = v.cache.data();  // inputs may overlap each other
+  CHECK(full(v.a) == MLA_OK);
+  v.a.lse.data = v.ws;  // the workspace is not part of a call that needs none
+  CHECK(full(v.a, 0) == MLA_OK);
+  CHECK(full(v.a, 512) == INVALID);
+}
+
+namespace {
+// A valid op B call over the op A call's cache: Dn = 16, Dv = 8.
+struct valid_b_call {
+  valid_call base;
+  std::vector<float> q = std::vector<float>(3 * 4 * 24), out = std::vector<float>(3 * 4 * 8), lse = std::vector<float>(12);
+  std::vector<float> w_uk = std::vector<float>(4 * 16 * 32), w_uv = std::vector<float>(4 * 8 * 32);
+  mla_decompressed_args a{};
+  valid_b_call() {
+    a.struct_size = sizeof a;
+    a.batch = 2, a.num_heads = 4, a.latent_dim = 32, a.rope_dim = 8, a.nope_dim = 16, a.v_dim = 8;
+    a.total_q = 3, a.max_seqlen_q = 2, a.causal = 1, a.scale = 0.1f;
+    a.mode = MLA_DECOMPRESSED_AUTO;
+    a.cu_seqlens_q = base.cu.data();
+    a.q = tensor(q.data(), MLA_DTYPE_F32, 96, 24, 1);
+    a.w_uk = tensor(w_uk.data(), MLA_DTYPE_F32, 512, 32, 1);
+    a.w_uv = tensor(w_uv.data(), MLA_DTYPE_F32, 256, 32, 1);
+    a.kv = base.a.kv;
+    a.out = tensor(out.data(), MLA_DTYPE_F32, 32, 8, 1);
+    a.lse = tensor(lse.data(), MLA_DTYPE_F32, 4, 1, 0);
+    a.workspace = base.ws;
+    a.workspace_bytes = 1024;
+  }
+};
+mla::backend_limits limits_b() {
+  mla::backend_limits l = limits();
+  l.latent_dim_multiple = 1;
+  l.weight_dtypes = l.q_dtypes;
+  l.max_nope_dim = 128;
+  l.max_v_dim = 128;
+  return l;
+}
+mla_status full_b(const mla_decompressed_args& a) {
+  mla_status s = mla::validate_decompressed(&a, limits_b(), check_level::full, 512);
+  return s != MLA_OK ? s : mla::validate_decompressed_indices_host(&a);
+}
+}  // namespace
+
+TEST_CASE("op B aliasing: outputs may not overlap q, the weights, the cache, the indices, the workspace or each other") {
+  {
+    valid_b_call v;
+    REQUIRE(full_b(v.a) == MLA_OK);
+  }
+  const std::vector<std::pair<const char*, std::function<void(valid_b_call&)>>> cases = {
+      {"decompressed_args.out overlaps decompressed_args.w_uk", [](valid_b_call& v) { v.a.out.data = v.w_uk.data() + 5; }},
+      {"decompressed_args.out overlaps decompressed_args.w_uv", [](valid_b_call& v) { v.a.out.data = v.w_uv.data(); }},
+      {"decompressed_args.lse overlaps decompressed_args.q", [](valid_b_call& v) { v.a.lse.data = v.q.data() + 40; }},
+      {"decompressed_args.out overlaps decompressed_args.kv.data", [](valid_b_call& v) { v.a.out.data = v.base.cache.data(); }},
+      {"decompressed_args.lse overlaps decompressed_args.out", [](valid_b_call& v) { v.a.lse.data = v.out.data() + 84; }},
+      {"decompressed_args.out overlaps decompressed_args.workspace", [](valid_b_call& v) { v.a.out.data = v.base.ws; }},
+      {"decompressed_args.lse overlaps decompressed_args.kv.block_table",
+       [](valid_b_call& v) {
+         v.base.table.resize(64), v.a.kv.block_table = v.base.table.data(), v.a.lse.data = v.base.table.data() + 2; }},
+  };
+  for (const auto& [needle, mutate] : cases) {
+    valid_b_call v;
+    mutate(v);
+    const mla_status s = full_b(v.a);
+    INFO(std::string(needle), ": ", std::string(mla::last_error_message()));
+    CHECK(s == INVALID);
+    CHECK(names(needle));
+  }
+}
+
+TEST_CASE("op C aliasing: out and lse may not overlap each other either") {
+  std::vector<float> parts(2 * 3 * 2 * 8), plse(2 * 3 * 2), out(3 * 2 * 8 + 6);
+  mla_merge_args m{};
+  m.struct_size = sizeof m;
+  m.num_parts = 2, m.head_dim = 8, m.num_rows = 3, m.num_heads = 2;
+  m.parts_out = tensor(parts.data(), MLA_DTYPE_F32, 48, 16, 8);
+  m.parts_out.stride[3] = 1;
+  m.parts_lse = tensor(plse.data(), MLA_DTYPE_F32, 6, 2, 1);
+  m.out = tensor(out.data(), MLA_DTYPE_F32, 16, 8, 1);
+  m.lse = tensor(out.data() + 48, MLA_DTYPE_F32, 2, 1, 0);
+  CHECK(mla::validate_merge(&m, limits()) == MLA_OK);
+  m.lse.data = out.data() + 47;
+  CHECK(mla::validate_merge(&m, limits()) == INVALID);
+  CHECK(names("merge_args.lse overlaps merge_args.out"));
+}
+
+// ---- Issue 11, defect 3: scale.  The kernels compute in f32 (the cpu one
+// folds scale into q first): scale = 1e38 made every output NaN.  Scales
+// above kMaxScale are refused; up to it, f32 cannot overflow for inputs
+// below kMaxInputMagnitude (docs/abi.md).
+TEST_CASE("scale: (0, kMaxScale] accepted, larger refused with the range") {
+  valid_call v;
+  v.a.scale = mla::kMaxScale;
+  CHECK(full(v.a) == MLA_OK);
+  v.a.scale = 1e38f;
+  CHECK(full(v.a) == INVALID);
+  CHECK(names("absorbed_args.scale"));
+  CHECK(names("65536"));
+  v.a.scale = std::nextafter(mla::kMaxScale, 1e30f);
+  CHECK(full(v.a) == INVALID);
+  v.a.scale = 1e-40f;  // tiny (subnormal) scales are fine: every score ~ 0
+  CHECK(full(v.a) == MLA_OK);
+  valid_b_call b;
+  b.a.scale = 1e38f;
+  CHECK(full_b(b.a) == INVALID);
+  CHECK(names("decompressed_args.scale"));
+}
+
+// ---- Found by fuzz/fuzz_ops.cpp: a pointer that is not aligned to its
+// elements (an int32 index array at an odd address) was accepted, and the
+// validator itself then read it misaligned (UBSan), as would every kernel.
+TEST_CASE("pointers must be aligned to their elements") {
+  const std::vector<rule> rules = {
+      {"q.data odd", INVALID, "absorbed_args.q.data", [](valid_call& v) {
+         v.a.q.data = reinterpret_cast<char*>(v.q.data()) + 1; }},
+      {"out.data + 2 (f32)", INVALID, "absorbed_args.out.data", [](valid_call& v) {
+         v.a.out.data = reinterpret_cast<char*>(v.out.data()) + 2; }},
+      {"lse.data + 2", INVALID, "absorbed_args.lse.data", [](valid_call& v) {
+         v.a.lse.data = reinterpret_cast<char*>(v.lse.data()) + 2; }},
+      {"kv.data odd (bf16)", INVALID, "absorbed_args.kv.data", [](valid_call& v) {
+         v.a.kv.data = reinterpret_cast<char*>(v.cache.data()) + 1; }},
+      {"cu_seqlens_q + 1", INVALID, "absorbed_args.cu_seqlens_q", [](valid_call& v) {
+         v.a.cu_seqlens_q = reinterpret_cast<const int32_t*>(reinterpret_cast<const char*>(v.cu.data()) + 1); }},
+      {"seqlens_k + 2", INVALID, "absorbed_args.kv.seqlens_k", [](valid_call& v) {
+         v.a.kv.seqlens_k = reinterpret_cast<const int32_t*>(reinterpret_cast<const char*>(v.seqlens.data()) + 2); }},
+      {"block_table + 3", INVALID, "absorbed_args.kv.block_table", [](valid_call& v) {
+         v.a.kv.block_table = reinterpret_cast<const int32_t*>(reinterpret_cast<const char*>(v.table.data()) + 3); }},
+  };
+  for (const rule& r : rules) {
+    valid_call v;
+    r.mutate(v);
+    // The shape level reads no pointer: only the full check refuses.
+    CHECK(mla::validate_absorbed(&v.a, limits(), check_level::shape, 0) == MLA_OK);
+    const mla_status s = mla::validate_absorbed(&v.a, limits(), check_level::full, 512);
+    INFO(std::string(r.what), ": ", std::string(mla::last_error_message()));
+    CHECK(s == r.code);
+    CHECK(names(r.needle));
+    CHECK(names("aligned"));
+  }
+  // A bf16 cache two bytes in is aligned.
+  valid_call v;
+  v.a.kv.data = reinterpret_cast<char*>(v.cache.data()) + 2;
+  CHECK(full(v.a) == MLA_OK);
+}

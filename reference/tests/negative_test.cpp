@@ -3,12 +3,15 @@
 // lse and workspace byte-identical afterwards).
 #include "absorbed_case.hpp"
 #include "plugin_handle.hpp"
+#include "absorbed_kernel.hpp"
+#include "lse_merge.hpp"
 #include "split_plan.hpp"
 
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -47,7 +50,7 @@ bytes workspace_bytes(const absorbed_case& c) {
 // Plans the valid case, then checks that plan and run with the mutation fail
 // as expected and change no output, lse or workspace byte.
 void expect_rejected(const bad_call& bad) {
-  INFO("mutation: ", bad.what);
+  INFO("mutation: ", std::string(bad.what));
   context ctx(2);
   const mla_api& api = cpu_api();
   absorbed_case c(small_spec());
@@ -138,8 +141,74 @@ TEST_CASE("op A: every invalid argument is rejected, named, and nothing is writt
          c.block_table[c.args.kv.block_table_stride] = -1; }},
       {"block_table entry >= num_pages", INVALID, "absorbed_args.kv.block_table[0][2]", [](auto& a, auto& c) {
          c.block_table[2] = (int32_t)a.kv.num_pages; }},
+      // Issue 11.  Each of these returned MLA_OK before; the run then wrote
+      // (out stride) or read (row stride) out of bounds, or gave NaN (scale).
+      {"out.stride[0] = 2^62 (extent arithmetic wrapped)", INVALID, "absorbed_args.out.stride[0]",
+       [](auto& a, auto&) { a.out.stride[0] = int64_t(1) << 62; }},
+      {"kv.row_stride = 2^62 (page extent wrapped)", INVALID, "absorbed_args.kv.row_stride",
+       [](auto& a, auto&) { a.kv.row_stride = int64_t(1) << 62; }},
+      {"kv.block_table_stride = 2^62", INVALID, "absorbed_args.kv.block_table_stride",
+       [](auto& a, auto&) { a.kv.block_table_stride = int64_t(1) << 62; }},
+      {"scale = 1e38 (f32 scores overflow to NaN)", INVALID, "absorbed_args.scale", [](auto& a, auto&) { a.scale = 1e38f; }},
+      {"out over q", INVALID, "absorbed_args.out overlaps absorbed_args.q", [](auto& a, auto&) { a.out.data = a.q.data; }},
+      {"out over the cache", INVALID, "absorbed_args.out overlaps absorbed_args.kv.data",
+       [](auto& a, auto&) { a.out.data = const_cast<void*>(a.kv.data); }},
+      {"lse over out", INVALID, "absorbed_args.lse overlaps absorbed_args.out", [](auto& a, auto&) { a.lse.data = a.out.data; }},
+      {"out over the workspace", INVALID, "absorbed_args.out overlaps absorbed_args.workspace",
+       [](auto& a, auto&) { a.out.data = a.workspace; }},
   };
   for (const bad_call& bad : cases) expect_rejected(bad);
+}
+
+TEST_CASE("issue 11: a batch of no queries with head-major outputs (strides of 0) is a valid no-op") {
+  const mla_api& api = cpu_api();
+  context ctx(2);
+  case_spec spec = small_spec();
+  spec.s_q = {0, 0};
+  absorbed_case c(spec);
+  mla_absorbed_args a = c.args;
+  REQUIRE(a.total_q == 0);
+  a.out.stride[0] = a.latent_dim, a.out.stride[1] = 0, a.out.stride[2] = 1;  // [H][total_q][Dl]
+  a.lse.stride[0] = 1, a.lse.stride[1] = 0;                                  // [H][total_q]
+  size_t need = 0;
+  REQUIRE(api.absorbed_workspace_size(ctx.get(), &a, &need) == MLA_OK);
+  c.set_workspace(need);
+  a.workspace = c.args.workspace;
+  a.workspace_bytes = c.args.workspace_bytes;
+  const bytes out0 = c.out_bytes();
+  CHECK(api.absorbed_plan(ctx.get(), &a) == MLA_OK);
+  INFO(api.last_error());
+  CHECK(api.absorbed_run(ctx.get(), &a) == MLA_OK);
+  CHECK(c.out_bytes() == out0);
+}
+
+TEST_CASE("issue 11: total_q beyond int32 is refused before the workspace is sized") {
+  const mla_api& api = cpu_api();
+  context ctx(2);
+  absorbed_case c(small_spec());
+  mla_absorbed_args a = c.args;
+  a.batch = 0;  // skipped every index check; compute_layout's size_t products wrapped
+  a.total_q = int64_t(1) << 62;
+  size_t need = 12345;
+  CHECK(api.absorbed_workspace_size(ctx.get(), &a, &need) == INVALID);
+  CHECK(std::string(api.last_error()).find("absorbed_args.total_q") != std::string::npos);
+  CHECK(need == 12345);
+}
+
+TEST_CASE("issue 11: num_threads above MLA_MAX_THREADS is refused (100000 overflowed libgomp's stack)") {
+  const mla_api& api = cpu_api();
+  mla_context_desc desc{};
+  desc.struct_size = sizeof desc;
+  mla_context* out = nullptr;
+  for (int32_t n : {MLA_MAX_THREADS + 1, 100000, INT32_MAX}) {
+    desc.num_threads = n;
+    CHECK(api.context_create(&desc, &out) == INVALID);
+    CHECK(std::string(api.last_error()).find("context_desc.num_threads") != std::string::npos);
+    CHECK(out == nullptr);
+  }
+  desc.num_threads = MLA_MAX_THREADS;  // the bound itself is accepted (threads start only in a call)
+  REQUIRE(api.context_create(&desc, &out) == MLA_OK);
+  CHECK(api.context_destroy(out) == MLA_OK);
 }
 
 TEST_CASE("op A: run without a matching plan is MLA_ERR_NOT_PLANNED and writes nothing") {
@@ -257,4 +326,211 @@ TEST_CASE("probe and caps describe the cpu") {
   CHECK(caps.max_page_size == 2147483647);
   CHECK(std::strncmp(caps.device_name, "CPU: ", 5) == 0);
   CHECK(std::strstr(caps.device_name, "3 threads") != nullptr);
+}
+
+// ---- Issue 11: the cpu kernel's index math for hostile but accepted
+// calls (the validator bounds every stride product; these are what is
+// left: key and query counts near INT32_MAX, and a plan overwritten in the
+// caller's workspace).
+
+namespace {
+
+// One sequence of one query over `s_k` keys of a one-page-per-2^20-rows
+// cache whose block table maps every logical page to physical page 0: a
+// context of ~2^31 keys in 2 MB of cache (nothing but the plan reads it here).
+struct long_context {
+  std::vector<uint16_t> cache = std::vector<uint16_t>(size_t(1) << 20);
+  std::vector<int32_t> cu{0, 1}, seqlens{0}, table = std::vector<int32_t>(2048, 0);
+  std::vector<float> q = std::vector<float>(1), out = std::vector<float>(1);
+  mla_absorbed_args a{};
+  explicit long_context(int32_t s_k) {
+    seqlens[0] = s_k;
+    a.struct_size = sizeof a;
+    a.batch = 1, a.num_heads = 1, a.latent_dim = 1, a.rope_dim = 0;
+    a.total_q = 1, a.max_seqlen_q = 1, a.causal = 0, a.scale = 1.0f;
+    a.cu_seqlens_q = cu.data();
+    a.q = {sizeof(mla_tensor), q.data(), MLA_DTYPE_F32, 0, {1, 1, 1, 0}};
+    a.out = {sizeof(mla_tensor), out.data(), MLA_DTYPE_F32, 0, {1, 1, 1, 0}};
+    a.lse = {sizeof(mla_tensor), nullptr, MLA_DTYPE_F32, 0, {0, 0, 0, 0}};
+    a.kv = {sizeof(mla_paged_cache), cache.data(), MLA_DTYPE_BF16, 1 << 20, 1, 1 << 20, 1, 0, 0,
+            table.data(), (int64_t)table.size(), seqlens.data()};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("issue 11: a split plan over ~2^31 keys keeps every key range in [0, s_k]") {
+  // 8 splits of 2^28 keys: the last split's end, 8 * 2^28 = 2^31, was
+  // narrowed to int32 before the clamp to s_k and came out negative.
+  const mla_api& api = cpu_api();
+  context ctx(2);
+  long_context c(INT32_MAX - 3);
+  size_t need = 0;
+  REQUIRE(api.absorbed_workspace_size(ctx.get(), &c.a, &need) == MLA_OK);
+  std::vector<unsigned char> storage(need + 256);
+  c.a.workspace = storage.data() + (256 - reinterpret_cast<uintptr_t>(storage.data()) % 256) % 256;
+  c.a.workspace_bytes = need;
+  REQUIRE(api.absorbed_plan(ctx.get(), &c.a) == MLA_OK);
+  const mla_cpu::plan_header& plan = mla_cpu::plan_of(c.a);
+  INFO("magic " << plan.magic << " batch " << plan.batch << " items " << plan.num_items << " groups " << plan.num_groups << " max_items " << plan.layout.max_items);
+  REQUIRE(plan.num_items >= 2);
+  int64_t covered = 0;
+  for (int64_t k = 0; k < plan.num_items; ++k) {
+    const mla_cpu::work_item& it = mla_cpu::items_of(c.a)[k];
+    INFO("item " << k << ": keys [" << it.key_begin << ", " << it.key_end << ")");
+    CHECK(it.key_begin >= 0);
+    CHECK(it.key_begin <= it.key_end);
+    CHECK(it.key_end <= c.seqlens[0]);
+    covered += (int64_t)it.key_end - it.key_begin;
+  }
+  CHECK(covered == c.seqlens[0]);
+}
+
+TEST_CASE("issue 11: the kernel's last row block of a key range ending near INT32_MAX") {
+  // The block loop stepped an int32 t0 by 32 past INT32_MAX (UBSan: signed
+  // integer overflow in absorbed_kernel.cpp): run one item of the last 36
+  // keys of a 2^31 - 4 key context on each kernel build.
+  long_context c(INT32_MAX - 3);
+  c.cache.assign(c.cache.size(), 0x3f80);  // bf16 1.0
+  c.q[0] = 0.5f;
+  const mla_cpu::workspace_layout L = mla_cpu::compute_layout(c.a, 1, 0);
+  std::vector<float> scratch_storage(L.total_bytes / sizeof(float) + 64);
+  void* ws = scratch_storage.data();
+  const mla_cpu::thread_scratch scratch = mla_cpu::scratch_for_thread(c.a, L, ws, 0);
+  const mla_cpu::work_item item{0, 0, 1, INT32_MAX - 39, INT32_MAX - 3, -1, -1};
+  for (const char* kernel : {"baseline", "avx2"}) {
+    mla_cpu::absorbed_kernel k;
+    if (!mla_cpu::select_absorbed_kernel(kernel, &k)) continue;
+    c.out[0] = -7.0f;
+    k.run_item(c.a, item, scratch, nullptr);
+    CHECK(c.out[0] == 1.0f);  // every latent is 1: the softmax average is 1
+  }
+}
+
+TEST_CASE("issue 11: a plan overwritten in the workspace cannot make a split item write past its slot") {
+  // Batch-invariant plans size a partial slot for kInvariantSplitQueries
+  // query rows; the integrity check let an item of a split group claim a
+  // whole tile of another sequence, whose rows then ran past the slot (and,
+  // for the last slot, past the workspace).
+  const mla_api& api = cpu_api();
+  mla_context_desc desc{};
+  desc.struct_size = sizeof desc;
+  desc.num_threads = 1;
+  desc.flags = MLA_CONTEXT_BATCH_INVARIANT;
+  mla_context* ctx = nullptr;
+  REQUIRE(api.context_create(&desc, &ctx) == MLA_OK);
+  case_spec spec = small_spec();
+  spec.heads = 2;
+  spec.s_q = {1, 40};        // sequence 0 splits (s_q <= 8), sequence 1 is one tile of 40 rows
+  spec.s_k = {5000, 50};     // 5000 keys: split at multiples of kInvariantChunk
+  spec.page_size = 64;
+  absorbed_case c(spec);
+  size_t need = 0;
+  REQUIRE(api.absorbed_workspace_size(ctx, &c.args, &need) == MLA_OK);
+  c.set_workspace(need);
+  REQUIRE(api.absorbed_plan(ctx, &c.args) == MLA_OK);
+  REQUIRE(api.absorbed_run(ctx, &c.args) == MLA_OK);
+  CHECK(c.check() == "");
+  const mla_cpu::plan_header& plan = mla_cpu::plan_of(c.args);
+  mla_cpu::work_item* items = const_cast<mla_cpu::work_item*>(mla_cpu::items_of(c.args));
+  int64_t last_slot_item = -1;
+  for (int64_t k = 0; k < plan.num_items; ++k)
+    if (items[k].slot >= 0 && (last_slot_item < 0 || items[k].slot > items[last_slot_item].slot)) last_slot_item = k;
+  REQUIRE(last_slot_item >= 0);
+  mla_cpu::work_item& it = items[last_slot_item];
+  it.seq = 1, it.q_begin = 0, it.q_count = 40, it.key_begin = 0, it.key_end = 50;  // a whole tile into an 8-row slot
+  c.poison_outputs();
+  const bytes out0 = c.out_bytes();
+  CHECK(api.absorbed_run(ctx, &c.args) == MLA_ERR_NOT_PLANNED);
+  CHECK(std::string(api.last_error()).find("overwritten") != std::string::npos);
+  CHECK(c.out_bytes() == out0);
+  api.context_destroy(ctx);
+}
+
+TEST_CASE("issue 11: hostile but accepted strides (huge on dimensions of extent 1, any on unused ones) run exactly") {
+  // A stride only ever multiplies indices below its extent, so INT64_MAX on
+  // an extent-1 dimension is a valid call: the kernel must compute 0 * it,
+  // never (index + 1) * it (UBSan-checked in the sanitizer CI build).
+  const mla_api& api = cpu_api();
+  for (int threads : {1, 2}) {
+    context ctx(threads);
+    case_spec spec = small_spec();
+    spec.heads = 1;
+    spec.s_q = {1};
+    spec.s_k = {300};
+    spec.page_size = 1;
+    absorbed_case c(spec);
+    mla_absorbed_args& a = c.args;
+    a.q.stride[0] = a.q.stride[1] = INT64_MAX;
+    a.out.stride[0] = a.out.stride[1] = INT64_MAX;
+    a.lse.stride[0] = a.lse.stride[1] = INT64_MAX;
+    a.kv.row_stride = INT64_MAX;  // page_size 1: never multiplied by a slot > 0
+    size_t need = 0;
+    REQUIRE(api.absorbed_workspace_size(ctx.get(), &a, &need) == MLA_OK);
+    c.set_workspace(need);
+    INFO(api.last_error());
+    REQUIRE(api.absorbed_plan(ctx.get(), &a) == MLA_OK);
+    REQUIRE(api.absorbed_run(ctx.get(), &a) == MLA_OK);
+    CHECK(c.check() == "");
+    a.kv.row_stride = -5;  // a negative unused stride is as unused
+    REQUIRE(api.absorbed_plan(ctx.get(), &a) == MLA_OK);
+    REQUIRE(api.absorbed_run(ctx.get(), &a) == MLA_OK);
+    CHECK(c.check() == "");
+  }
+}
+
+TEST_CASE("issue 11 (found by fuzzing): a NaN input flows into the output without undefined behaviour") {
+  // The softmax exp turned its argument into an int exponent before looking
+  // at NaN: (int)NaN is undefined (UBSan float-cast-overflow in
+  // absorbed_kernel.cpp exp_nonpositive).
+  const mla_api& api = cpu_api();
+  for (int threads : {1, 2}) {
+    context ctx(threads);
+    absorbed_case c(small_spec());
+    static_cast<float*>(c.args.q.data)[0] = std::numeric_limits<float>::quiet_NaN();  // row 0, head 0
+    size_t need = 0;
+    REQUIRE(api.absorbed_workspace_size(ctx.get(), &c.args, &need) == MLA_OK);
+    c.set_workspace(need);
+    REQUIRE(api.absorbed_plan(ctx.get(), &c.args) == MLA_OK);
+    REQUIRE(api.absorbed_run(ctx.get(), &c.args) == MLA_OK);
+    CHECK(std::isnan(static_cast<const float*>(c.args.out.data)[0]));
+  }
+}
+
+TEST_CASE("issue 11: the LSE merge of a head dimension near INT32_MAX steps past its last chunk without overflow") {
+  // merge_lse_row stepped an int d0 by 256 past INT32_MAX after the last
+  // chunk of a dim near 2^31 (op C's head_dim has no other bound).  White
+  // box: one part, no memory behind it, every element counted.
+  const int dim = INT32_MAX - 10;
+  int64_t stored = 0;
+  float last = 0.f;
+  const float lse = mla_cpu::merge_lse_row(
+      1, dim, [](int) { return 0.5f; }, [](int, int) { return 2.0f; },
+      [&](int d, float v) {
+        ++stored;
+        if (d == dim - 1) last = v;
+      });
+  CHECK(stored == dim);
+  CHECK(last == 2.0f);
+  CHECK(lse == 0.5f);
+}
+
+TEST_CASE("the plan check ignores the padding inside the plan header (found by the clang TSan build)") {
+  // plan_mismatch compared the workspace layout with memcmp, padding
+  // included; no copy has to keep padding bytes, and under clang every run
+  // read "the plan in it was overwritten".  Poison the padding of a valid
+  // plan: the run must still find its plan.
+  const mla_api& api = cpu_api();
+  context ctx(2);
+  absorbed_case c(small_spec());
+  size_t need = 0;
+  REQUIRE(api.absorbed_workspace_size(ctx.get(), &c.args, &need) == MLA_OK);
+  c.set_workspace(need);
+  REQUIRE(api.absorbed_plan(ctx.get(), &c.args) == MLA_OK);
+  static_assert(offsetof(mla_cpu::workspace_layout, max_items) == 8, "q_tile is followed by 4 bytes of padding");
+  unsigned char* layout = static_cast<unsigned char*>(c.args.workspace) + offsetof(mla_cpu::plan_header, layout);
+  std::memset(layout + sizeof(int32_t), 0xa5, 8 - sizeof(int32_t));
+  CHECK(api.absorbed_run(ctx.get(), &c.args) == MLA_OK);
+  INFO(api.last_error());
+  CHECK(c.check() == "");
 }

@@ -10,17 +10,29 @@
  *   2. the loader's own directory and its "mla" subdirectory;
  *   3. the install directory (<prefix>/<libdir>/mla).
  * The first file found for a given <name> wins; later duplicates are listed
- * as skipped ("shadowed by ...") and never loaded.  A folder named in
+ * as skipped ("shadowed by ...") and never loaded.  A <name> may hold only
+ * letters, digits, '_', '-' and '.' and may not be "auto": any other file
+ * (e.g. "libmla_backend_a,b.so") could never be selected, and is listed as
+ * skipped with that reason, never loaded.  A folder named in
  * MLA_BACKEND_PATH that cannot be read is listed too (name "", skipped).
  *
  * Selection by MLA_BACKEND (or options.backend, which takes precedence):
  *   - a name ("cpu", "cuda", "hip"): that plugin, or an error saying why not;
  *   - a comma-separated preference list ("cuda,hip,cpu"): the first usable;
- *   - "auto" or unset: the usable plugin with the highest probe score.
- * A plugin is skipped, with the reason recorded, when: dlopen fails, it has
- * no mla_get_api, its ABI major differs, its table is smaller than ABI 1.0,
- * its table's name differs from the file's <name> or has a NULL entry, or
- * its probe fails or reports it unusable (e.g. no GPU).
+ *   - "auto" or unset: the usable plugin with the highest probe score
+ *     (scores are clamped to [0, MLA_MAX_SCORE]; ties: discovery order).
+ * Only the plugins the selection needs are loaded (dlopen + probe): a name
+ * loads that plugin, a list its items in order until one is usable, "auto"
+ * every plugin.  The others are listed as skipped, reason "not loaded: ...",
+ * and none of their code runs: MLA_BACKEND=cpu never maps a GPU runtime,
+ * and a plugin whose probe crashes or hangs harms only a host that asks
+ * for it (or for auto).
+ * A loaded plugin is skipped, with the reason recorded, when: its file is
+ * not a regular file (open + fstat before dlopen: a FIFO never blocks the
+ * loader), dlopen fails, it has no mla_get_api, its ABI major differs, its
+ * table is smaller than ABI 1.0, its table's name differs from the file's
+ * <name> or has a NULL entry, or its probe fails or reports it unusable
+ * (e.g. no GPU).
  *
  * Environment variables are ignored in setuid/setgid processes
  * (secure_getenv); options.search_path / options.backend still apply.
@@ -65,7 +77,7 @@ typedef struct mla_plugin_entry {
   const char* path;        /* out: file the plugin was found at; owned by the loader */
   const char* name;        /* out: plugin name ("cpu"), or the file's <name> if never loaded */
   int32_t state;           /* out: mla_plugin_state */
-  int32_t score;           /* out: probe score (0 when not probed) */
+  int32_t score;           /* out: probe score clamped to [0, MLA_MAX_SCORE] (0 when not probed) */
   uint32_t abi_major;      /* out: 0 when never loaded */
   uint32_t abi_minor;      /* out */
   const char* reason;      /* out: why skipped / device summary; owned by the loader */
