@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # MlaHip.cmake — makes enable_language(HIP) work with Debian's ROCm 5.2
 # packages (hipcc, libamdhip64-dev, rocm-device-libs, clang-15), or says why not.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # mla_add_plugin(<target> NAME <name> SOURCES ... [NO_INSTALL] [OUTPUT_DIR dir])
 # Builds libmla_backend_<name>.so: hidden visibility, only mla_get_api
 # exported (version script), linked with the shared validator.

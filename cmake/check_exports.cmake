@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # cmake -DLIBRARY=<file> [-DEXPECTED="sym1;sym2"] -P check_exports.cmake
 # Fails unless the library's defined dynamic symbols are exactly EXPECTED
 # (default: mla_get_api, the one symbol a plugin exports).

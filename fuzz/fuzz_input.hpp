@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The fuzzers' input format and the memory the calls point into.
 //
 // An input is a header read by each target, then mutation records of ten

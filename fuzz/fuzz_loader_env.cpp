@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target: the loader's parsing of MLA_BACKEND and MLA_BACKEND_PATH
 // (or options.backend / options.search_path), discovery and selection, over
 // a scratch folder of hostile files (fuzz/CMakeLists.txt links the loader's

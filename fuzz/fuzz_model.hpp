@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The fuzzers' own model of what the ABI promises (docs/abi.md 4.1), in
 // 128-bit arithmetic, independent of backends/common/validate.cpp:
 //   - which calls every plugin must refuse (a span past the maximum element

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target: the argument structs of every op into the cpu plugin,
 // through its mla_api table (the plugin's sources are linked in, built with
 // -fsanitize=fuzzer,address,undefined; fuzz/CMakeLists.txt).

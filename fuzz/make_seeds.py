@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Writes the seed corpus of the fuzz targets (fuzz/corpus/<target>/<name>).
 
 The input formats are described in fuzz_input.hpp, fuzz_ops.cpp and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Picks the build of the op A kernel this CPU can run.  Compiled with the
 // baseline flags: it must itself run anywhere.
 #include "absorbed_kernel.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Op A on the cpu: plan the split schedule into the workspace, run the work
 // items as the context's tasks (task_runner.hpp: each task pulls items, task
 // i uses scratch i); whoever finishes the last split of a tile merges that

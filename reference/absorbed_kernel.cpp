@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Op A, one work item: tiled online softmax over a key range, f32 math.
 //
 // Built twice (see CMakeLists.txt): MLA_CPU_ISA names the namespace,

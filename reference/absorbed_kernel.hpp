@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Op A on the cpu: one work item of the split plan (split_plan.hpp).
 //
 // The kernel source (absorbed_kernel.cpp) is compiled twice: a baseline

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The cpu plugin's context and the entry points of its ops, called by the
 // plugin skeleton (backends/common/plugin_skeleton.hpp) with validated
 // arguments.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "cpu_info.hpp"
 
 #include <mla/mla_plugin.h>

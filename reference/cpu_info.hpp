@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the cpu plugin tells about the machine: model name and threads.
 #pragma once
 #include <string>

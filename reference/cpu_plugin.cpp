@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The cpu plugin: the policy class the plugin skeleton turns into the
 // mla_api table (probe, contexts, caps, ops A, B and C).
 //

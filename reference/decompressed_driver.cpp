@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Op B on the cpu: plan the items into the workspace, run them as the
 // context's tasks (task_runner.hpp: task i uses scratch i; items take their
 // rows' outputs whole, so no merge pass and no order dependence).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Op B on the cpu: the entry points the plugin skeleton calls with
 // validated arguments (indices included).
 #pragma once

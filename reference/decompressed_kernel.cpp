@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Op B, one work item (decompressed_plan.hpp), f32 math, GEMMs by oneDNN.
 //
 // Built twice (see CMakeLists.txt): MLA_CPU_ISA names the namespace,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Op B on the cpu: one work item of the decompressed plan
 // (decompressed_plan.hpp), either form.
 //

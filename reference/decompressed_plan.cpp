@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "decompressed_plan.hpp"
 
 #include "split_plan.hpp"  // kRowBlock: op A's kernel scratch, used by absorbed-form items

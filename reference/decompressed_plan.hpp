@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The schedule of op B on the cpu and the workspace that holds it.
 //
 // Two kinds of work item, chosen per sequence by the mode (AUTO: by s_q

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Reading and writing one element of an f32/f16/bf16 tensor at an element
 // offset; the strided loops of the cpu plugin go through these.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // f16 / bf16 <-> f32 conversion for the cpu plugin, written with integer bit
 // operations only (no F16C needed), so it runs on any x86-64 and the
 // decoders vectorize.  Encoders round to nearest, ties to even.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The LSE merge of partial attention states (DESIGN.md 2.C), shared by op C
 // (merge_states) and by op A's pass over split work items:
 //   lse = log(sum_p exp(lse_p)),  o = sum_p o_p * exp(lse_p - lse)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Op C on the cpu: merge P partial (o, lse) states of strided tensors of any
 // float dtype; the context's tasks (task_runner.hpp) pull chunks of
 // (row, head) pairs, each pair merged on its own (no order between pairs).

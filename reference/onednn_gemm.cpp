@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "onednn_gemm.hpp"
 
 #include <oneapi/dnnl/dnnl.h>

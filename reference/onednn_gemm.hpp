@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The cpu plugin's one matrix product: oneDNN's dnnl_sgemm, always on the
 // calling thread (the plugin's threads are its parallelism; a GEMM that
 // started its own team inside every task would oversubscribe the cores and

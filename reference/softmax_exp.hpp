@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The softmax's exp for the cpu plugin's online softmax (ops A and B).
 #pragma once
 #include "half_convert.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "split_plan.hpp"
 
 #include <algorithm>

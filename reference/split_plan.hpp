@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The schedule of op A on the cpu and the workspace that holds it.
 //
 // Work item = (sequence, tile of query rows, range of keys).  Each item reads

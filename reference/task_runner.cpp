@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The cpu plugin's task runner (task_runner.hpp): the host's pool or the
 // context's own workers.
 #include "task_runner.hpp"

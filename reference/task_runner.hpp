@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Where the cpu plugin's calls run: the one place that starts threads.
 //
 //   task_runner runner(threads, desc.parallel_for, desc.parallel_for_pool);

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs the Debian 12 packages libmla builds with (CPU and HIP backends,
 # tests).  The CUDA toolkit is not a Debian package: the CUDA backend is built
 # when nvcc is at /usr/local/cuda/bin (or on PATH), and skipped otherwise.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Discovery: which directories are searched, in which order, and which files
 // in them look like plugins (libmla_backend_<name>.so).
 #pragma once

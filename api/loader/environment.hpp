@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Environment access for the loader: MLA_BACKEND and MLA_BACKEND_PATH are
 // read with secure_getenv, so a setuid/setgid process cannot be steered into
 // loading code from a directory its invoker chose.

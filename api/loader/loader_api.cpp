@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The C API of mla.h: mla_loader_open and the queries on an open loader.
 // Every entry point catches everything; nothing unwinds into C callers.
 #include <mla/mla.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Static names for status codes and element types, for messages and tools,
 // and the loader's own version.
 #include <mla/mla.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Loading one plugin file: dlopen, find mla_get_api, check the table's ABI
 // version, size and entries, then ask probe() whether it is usable here.
 #pragma once

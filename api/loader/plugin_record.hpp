@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the loader knows about one plugin file (or one unreadable search
 // directory): the C++ side of an mla_plugin_entry.
 #pragma once

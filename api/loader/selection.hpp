@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Selection: which discovered plugin MLA_BACKEND / options.backend picks, and
 // the message that says why none was picked.
 #pragma once

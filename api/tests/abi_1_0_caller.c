@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* A host built against the ABI 1.0 headers (a copy of them, abi_1_0/mla/,
  * from commit cd37044) runs op A and op C through the current loader on the
  * current cpu plugin, with 1.0-sized structs everywhere, and checks op A

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Both public headers compile as strict C99 (-std=c99 -Wall -Wextra
  * -pedantic -Werror, set in CMakeLists.txt), and a C compiler lays the
  * structs out as the C++ test froze them: the negative-size-array trick is

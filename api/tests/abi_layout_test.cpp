@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Freezes the ABI 1.0 and 1.1 layouts of every struct of mla_plugin.h and mla.h on
 // LP64 Linux (x86-64, aarch64): sizes and offsets are written out as
 // numbers, so any change to a released struct -- reordering, retyping,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # cmake -DLIBRARY=<libmla.so> -DCHECK_EXPORTS=<cmake/check_exports.cmake> -P check_loader_exports.cmake
 # Fails unless libmla's defined dynamic symbols are exactly the functions of
 # mla.h, and unless it reads the environment only through secure_getenv.

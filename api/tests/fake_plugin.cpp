@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A test-only plugin whose probe answer and table are set at compile time,
 // so the loader tests can present every kind of good and bad plugin:
 //   FAKE_NAME        the name in the table (the file name comes from CMake)

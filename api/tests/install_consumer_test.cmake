@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # cmake -DBUILD_DIR= -DCONSUMER_SOURCE_DIR= -DWORK_DIR= -DGENERATOR= -DC_COMPILER= -DCXX_COMPILER=
 #       -DREADELF= -DPKG_CONFIG= -DVERSION= -DWITH_CPU=0|1 -P install_consumer_test.cmake
 # What a host engine's maintainer does with a release:

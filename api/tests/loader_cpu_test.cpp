@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // MLA_BACKEND=cpu through the real libmla and the real cpu plugin of this
 // build tree (registered only when the mla_backend_cpu target exists).
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Loader tests against fake plugins (fake_plugin.cpp) in test folders:
 //   fake/good     alpha (score 10), beta (50), nodev (unusable: "no device")
 //   fake/dup      a second alpha (99): shadowed when good/ comes first

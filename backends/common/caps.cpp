@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "caps.hpp"
 
 #include <cstdio>

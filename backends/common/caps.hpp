@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fills mla_caps from the description a backend gives of a context, whose
 // limits are also what its validator enforces, so what a plugin claims and
 // what it accepts cannot drift apart.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "plan_registry.hpp"
 
 #include "plugin_error.hpp"

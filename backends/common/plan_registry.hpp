@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The one plan-identity rule of every plugin (docs/abi.md, section 9): a run
 // needs a plan made on the same context, into the same workspace, for the
 // same batch description.  The context remembers the last kCapacity

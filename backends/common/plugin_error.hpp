@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Per-thread error message and the catch-all guard every plugin entry point
 // goes through, so no exception or abort ever reaches the host.
 #pragma once

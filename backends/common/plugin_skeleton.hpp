@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The one plugin skeleton: every entry point of the mla_api table, written
 // once.  A backend is a small policy class; the skeleton owns the error
 // guard, the context check, the validate -> workspace size -> validate

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Reading structs that grow by appended fields (mla_plugin.h, Versioning):
 // a field is there when the caller's struct_size covers it; otherwise the
 // field's documented default applies.

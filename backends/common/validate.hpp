@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The one host-side validator shared by every backend.  Backends only run
 // what it accepted.  Messages name the argument: "absorbed_args.kv.page_size".
 #pragma once

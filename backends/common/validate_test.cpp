@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Unit tests of the shared host-side validator (validate.hpp): every rule
 // gives its status and a message naming the argument; shape-level checks
 // ignore pointers; outputs whose strides overlap are refused.

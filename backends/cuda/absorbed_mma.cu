@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Op A on tensor cores through mma.sync (sm_80 and newer): bf16 or f16 q and
 // cache, Dl = 512, Dr = 64, f32 accumulation, online softmax.
 //

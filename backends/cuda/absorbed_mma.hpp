@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The mma.sync op-A kernel (absorbed_mma.cu): bf16/f16, Dl = 512, Dr = 64.
 #pragma once
 #include <cuda_runtime.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Op A on Hopper (sm_90a): wgmma tensor cores fed by TMA, warp-specialized.
 // bf16 or f16 q and cache, Dl = 512, Dr = 64, f32 accumulation.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Hopper op-A kernel (absorbed_wgmma.cu): wgmma + TMA, sm_90a only,
 // bf16/f16, Dl = 512, Dr = 64, 64-row x 64-key tiles.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The CUDA side of the vendor interface (backends/gpu/kernels.hpp): the
 // device description, the kernel variants, the tile per batch description
 // (from the tile table, tile_table.hpp) and the choice for each call between

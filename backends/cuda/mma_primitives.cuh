@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tile primitives of the portable tensor-core path (sm_80 and newer):
 // cp.async 16-byte copies, ldmatrix and mma.sync m16n8k16 with f32
 // accumulation, for bf16 and f16 operands.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The one table of tile configurations of the CUDA op-A kernels.  Dispatch
 // (launch_absorbed_mma), shared-memory size, CTAs per SM and eligibility
 // (fast_path.cu) all read it; a tile that is not in it is a hard error.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The constants of the Hopper op-A kernel (absorbed_wgmma.cu), shared with
 // the tile table (tile_table.hpp).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Hopper (sm_90a) primitives of the wgmma path: shared-memory matrix
 // descriptors for 128-byte-swizzled tiles, the two wgmma shapes the kernel
 // issues, their fences, and a named barrier for the consumer warpgroups.

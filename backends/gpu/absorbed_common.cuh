@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Device helpers every op-A kernel shares (SIMT fallback and the vendors'
 // tensor-core paths): walking a CTA's share of the split plan, the visible
 // key count of a row, cache row addresses, and writing a finished row either

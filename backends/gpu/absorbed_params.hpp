@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The device-side view of one absorbed-attention call (op A) and of the
 // schedule ("split plan") the plan step leaves in the caller's workspace.
 // Plain structs of raw pointers and 64-bit element strides, passed to

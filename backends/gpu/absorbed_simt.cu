@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Op A, portable SIMT version: correct for every dtype (f32/f16/bf16 q,
 // cache and out), any page size, any strides, Dl <= 1024, Dr <= 128.  The
 // fallback when no tensor-core path applies, and the reference the fast

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Op A, last stage: merge the partial results of sequences that the split
 // plan spread over several CTAs, by their LSE (DESIGN.md 2.C), into out/lse.
 // Grid: (m_blocks, sequences, latent_dim / kDims); a CTA does kDims output

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Element loads and stores by run-time dtype (f32 / f16 / bf16), for the
 // generic kernels.  bf16 goes through its bits so that no vendor bf16 type is
 // needed (ROCm 5.2 and CUDA spell it differently).

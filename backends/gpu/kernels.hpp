@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Launchers of the shared GPU kernels (each defined beside its kernel) and
 // the interface a vendor's fast path implements (see README.md).
 // All launchers enqueue on `stream`, allocate nothing, never synchronize,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The plugin shared by the CUDA and HIP backends: the policy class the
 // plugin skeleton (backends/common/plugin_skeleton.hpp) turns into the
 // mla_api table.  Vendor names come from vendor.h; the vendor's device

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The plan step of op A, on the device (FlashMLA's "metadata" idea): read
 // cu_seqlens_q / seqlens_k / block_table where they live, check them, cut
 // the KV work of every sequence into pieces and hand each CTA column a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The one portability header between the CUDA and HIP builds of backends/gpu
 // (ggml-style).  Shared sources are written with CUDA runtime names; under
 // HIP (MLA_GPU_HIP, or hipcc's __HIP_PLATFORM_AMD__) they map to hip*.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Op A on CDNA matrix cores (gfx90a, gfx940): FlashMLA's absorbed attention
 // with v_mfma_f32_32x32x8{bf16_1k,f16}, f32 accumulation, online softmax.
 //

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Checks the device code a HIP module really ships, for one architecture:
 #   cmake -DMODULE=<.so> [-DOBJECTS=<its .o files>] -DARCH=gfx90a -DWAVE=64
 #         -DHOT_KERNELS="a;b" [-DMFMA_KERNEL=<name part>] [-DFORBID_MFMA=ON]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The HIP vendor hooks of backends/gpu/kernels.hpp: the device description
 // (wavefront size and gfx arch, as the runtime reports them, never the
 // compile-time wave size of some device pass), the kernel variants, tile

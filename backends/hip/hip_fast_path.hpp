@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The HIP backend's side of backends/gpu/kernels.hpp: which gfx archs this
 // build carries MFMA code for, and the MFMA kernel's launcher.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Loads libmla_backend_hip.so the way the loader does (dlopen + mla_get_api)
 // and checks what it says about this machine: with no AMD GPU (CI), probe
 // reports usable = 0 with hipErrorNoDevice as the reason and context_create

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // When op A may take the CDNA MFMA path (absorbed_mfma.hip) instead of the
 // portable SIMT kernel: the device has MFMA and runs wave64, the tile is the
 // 64 x 64 the kernel is written for, the dims are DeepSeek's 512 + 64, q and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Host test of mfma_eligibility.hpp: the MFMA path is taken exactly when the
 // kernel's assumptions hold, and each broken assumption sends the call to the
 // portable kernel.

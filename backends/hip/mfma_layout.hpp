@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Where each matrix element lives in the registers of one wave64 for the
 // CDNA MFMA shapes the HIP fast path uses (gfx90a, gfx940):
 //   v_mfma_f32_32x32x8f16 / v_mfma_f32_32x32x8bf16_1k   (D = A·B + C, 32x32, K = 8)

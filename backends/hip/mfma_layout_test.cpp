@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Host test of mfma_layout.hpp against AMD's documented register layouts.
 // The expected tables below are written from the documentation's wording
 // ("first 32 lanes of a[0] cover column 0, last 32 lanes cover column 4",

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "absorbed_problem.hpp"
 
 #include "low_precision.hpp"

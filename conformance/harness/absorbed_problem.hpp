@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Host images of every buffer of one op-A case, built from its parameters:
 // logical values drawn in double and rounded to each dtype, a paged cache
 // with a permuted block table and NaN in every slot no sequence owns, queries

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "backend_checks.hpp"
 
 #include "low_precision.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Checks of a backend as a whole, before any case runs: probe and the
 // honesty of what get_caps claims.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "backend_session.hpp"
 
 #include <cstring>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One plugin configuration as the harness drives it: its table, its memory
 // (host or device, via tools/common/backend_memory, chosen by the memory
 // kind its caps report), a context on that memory's stream with the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "case_runner.hpp"
 
 #include "decompressed_device_case.hpp"

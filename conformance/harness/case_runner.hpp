@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Runs one catalogue case on one backend and records every per-case check:
 // execute (or caps, when a claimed case is refused), accuracy, lse,
 // unwritten, out_of_bounds_write, inputs_untouched, determinism (repeats

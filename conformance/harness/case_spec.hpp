@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What one catalogue case is: the parameters from which all its data is
 // generated (the data itself comes from `seed`, so a case replays exactly).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The case catalogue: op-A and op-C cases generated from parameters, per
 // suite.  Case data seeds come from the suite seed and the case's id, so a
 // case replays with `--seed S --filter NAME` whatever else is filtered out.

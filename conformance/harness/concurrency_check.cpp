@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "concurrency_check.hpp"
 
 #include "absorbed_problem.hpp"

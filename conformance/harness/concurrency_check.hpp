@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Distinct contexts used from distinct threads at once (mla_plugin.h,
 // "Threading"): many oneTBB threads, each with its own memory/stream and
 // context (several per GPU, and spread over `devices` GPUs from

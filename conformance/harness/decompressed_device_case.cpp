@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "decompressed_device_case.hpp"
 
 #include "low_precision.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The buffers of one op B case in a backend's memory and the calls that run
 // it: decompressed_workspace_size, decompressed_plan, decompressed_run, then
 // a synchronize and the read-back of the outputs (as device_absorbed for op A).

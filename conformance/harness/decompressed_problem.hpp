@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Host images of every buffer of one op B case: the paged cache, index
 // arrays and logical cache rows of its attention part (built as an op A
 // case), q [total_q][H][Dn+Dr], the weights W_UK and W_UV in one buffer laid

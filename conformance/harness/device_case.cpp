@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "device_case.hpp"
 
 #include "low_precision.hpp"

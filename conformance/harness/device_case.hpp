@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The buffers of one case in a backend's memory and the calls that run it:
 // absorbed_workspace_size, absorbed_plan, absorbed_run (in that order), or
 // merge_states; then a synchronize and the read-back of the outputs.

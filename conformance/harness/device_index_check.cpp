@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "device_index_check.hpp"
 
 #include "case_runner.hpp"

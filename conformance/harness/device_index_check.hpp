@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The index-content rule for plugins whose indices live in device memory
 // (mla_plugin.h): invalid cu_seqlens_q / seqlens_k / block_table contents
 // must not crash or write out of bounds, and the rows of the affected

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "low_precision.hpp"
 
 #include <mla/mla_plugin.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Element encodings of the harness: f32, f16 (IEEE binary16) and bf16,
 // written here from the IEEE definitions and shared with no backend, so a
 // conversion bug in a backend cannot hide behind the same bug in the checker.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mla-conformance: checks every usable libmla backend (or --backend NAME),
 // in every configuration it offers (kernel variants; thread counts of host
 // backends), against the fp64 oracle, against each other, and against the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "merge_problem.hpp"
 
 #include "absorbed_problem.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Host images of one op-C case: P partial states (some empty, lse = -inf)
 // in strided buffers, and poisoned outputs; plus the logical values for the
 // oracle's merge.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "negative_cases.hpp"
 
 #include "negative_common.hpp"

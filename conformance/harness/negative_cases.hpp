@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Negative ABI cases: every invalid argument must give its status code and
 // a message naming the argument, write nothing (out, lse, workspace) and not
 // crash.  Plus the index-content rule: host-memory plugins fail the call,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Pieces shared by the negative cases of each op (negative_cases.cpp,
 // negative_decompressed.cpp): the expected status and message, the judge,
 // and the runner that lists or runs the cases.

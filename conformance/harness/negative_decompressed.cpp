@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Op B's negative cases: every argument of mla_decompressed_args out of its
 // range gives its status and a message naming it ("decompressed_args.<field>"),
 // and writes nothing (out, lse, workspace); plan pairing (mode included);

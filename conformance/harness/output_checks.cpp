@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "output_checks.hpp"
 
 #include "low_precision.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Comparisons shared by op A and op C: values against the oracle, LSE,
 // unwritten outputs, writes outside outputs (guards and gaps), bitwise
 // equality of two runs, and backend-vs-backend agreement.  Each returns ""

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "plan_identity_check.hpp"
 
 #include "absorbed_problem.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The plan-identity rule (docs/abi.md, section 9): a context keeps the plan
 // of every workspace it planned, so a host may plan two batches into two
 // workspaces and run them in any order (double buffering).  Each case of

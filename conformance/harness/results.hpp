@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Every check's verdict, the per-backend summary table, the JSON report and
 // the final "N passed, N failed, N skipped" line.
 #pragma once

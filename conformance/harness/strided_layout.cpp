@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "strided_layout.hpp"
 
 #include "low_precision.hpp"

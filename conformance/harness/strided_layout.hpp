@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Strided tensors inside host images with guard regions on both sides, so a
 // write outside the tensor (or into a gap between its elements) is visible.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "tolerance.hpp"
 
 #include <mla/mla_plugin.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The tolerance policy (docs/conformance.md, "Tolerances").  A backend's
 // output error against the exact fp64 oracle may be at most
 //   multiple * (error of the low-precision oracle) + floor(out dtype) * max|V|

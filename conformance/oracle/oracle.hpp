@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The fp64 oracle: DESIGN.md section 2 written out plainly, sharing no code
 // with any backend.  Inputs are logical, dense, already-decoded values; the
 // harness does the gathering from paged caches and strided tensors.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The fp64 oracle against cases small enough to work out by hand, and
 // against its own merge (splitting the keys must not change the answer).
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN

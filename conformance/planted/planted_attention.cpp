@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "planted_attention.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The planted plugin's own small CPU implementation of ops A and C (f32
 // accumulation, written for this test plugin; not the reference backend's
 // code), with the bug switches of planted_bugs.hpp.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The bugs the planted test plugin can carry, chosen by MLA_PLANTED_BUG.
 // Each is a realistic mistake; the conformance harness must reject each one
 // and pass `none`.

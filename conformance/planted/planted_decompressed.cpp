@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The planted plugin's op B, its own small host implementation (f32
 // accumulation; not the cpu plugin's code), with the op B bug switches.
 #include "planted_attention.hpp"

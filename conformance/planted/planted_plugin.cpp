@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libmla_backend_planted.so: a TEST-ONLY plugin (never installed) that
 // proves the conformance harness can fail.  A small correct host
 // implementation plus one bug chosen by MLA_PLANTED_BUG:

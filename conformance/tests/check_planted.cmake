@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # cmake -DHARNESS=<mla-conformance> -DBUG=<name> -DEXPECT=<check> -DPLUGIN_DIR=<dir>
 #       -DREPORT=<file.json> [-DFILTER=<text>] -P check_planted.cmake
 # Passes only when the harness rejects the planted plugin carrying BUG: it

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # cmake -DHARNESS=<mla-conformance> -DPLUGIN_DIR=<dir> -P check_replay.cmake
 # A failure's printed replay command must reproduce it exactly: run the
 # planted plugin with a bug and a non-default seed, take the first FAIL line

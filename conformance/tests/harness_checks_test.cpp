@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The harness's building blocks can see what they are meant to see:
 // layouts keep elements distinct, unused cache slots are NaN, and each
 // output check fails on the defect it exists for.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The harness's own f16/bf16 encodings against the IEEE definitions.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>

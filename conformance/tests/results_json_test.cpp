@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The --report writer (result_log::write_json): valid JSON whatever the
 // messages hold (quotes, control characters, invalid UTF-8) and whatever the
 // times are (never nan), the keys of the report format, one result per line.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The neighbour test of the cpu plugin: mla-demo decode throughput on a quiet
 # machine and beside a competing CPU load (by default 2 busy threads, as an
 # engine's own pool would be), and the ratio of the two medians.

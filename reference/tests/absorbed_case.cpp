@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "absorbed_case.hpp"
 
 #include "test_dtypes.hpp"

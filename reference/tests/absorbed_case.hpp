@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One random op A case for the cpu plugin: paged cache with permuted pages,
 // NaN in every byte no result may depend on (unused rows and pages, row
 // padding, gaps of strided q), outputs poisoned and framed by guard regions,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Op A of the cpu plugin against the fp64 oracle, loaded through dlopen.
 // Every case prints its seed and shape on failure (replay: same spec).
 #include "absorbed_case.hpp"

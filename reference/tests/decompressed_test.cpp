@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Op B on the cpu plugin against the fp64 oracle in all three modes, the
 // workspace bound (independent of s_k) and bitwise equality across thread
 // counts and range splits.  The conformance harness checks much more; this

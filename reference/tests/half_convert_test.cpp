@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The plugin's f16/bf16 converters (half_convert.hpp) against independent
 // references: the compiler's _Float16 and bf16 rounding in double math.
 #include "half_convert.hpp"

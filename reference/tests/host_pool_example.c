@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* An engine hands its own thread pool to the cpu plugin (C99 + pthreads,
  * ABI 1.1 mla_context_desc.parallel_for); docs/cpu.md shows this file.
  * Runs one decode step on the plugin's own threads and on the pool, both

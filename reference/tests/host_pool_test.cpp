@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The cpu plugin on a host's thread pool (mla_context_desc.parallel_for,
 // ABI 1.1): outputs bit-identical to the plugin's own threads at the same
 // num_threads (the work split depends on num_threads only), for a real pool

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Op C (merge_states) of the cpu plugin against the fp64 oracle: P parts,
 // every float dtype, strided tensors, empty (-inf) parts, poisoned outputs
 // with guards; and every invalid argument rejected without a write.

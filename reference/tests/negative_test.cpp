@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Invalid calls of op A and of the context entry points: each gives its
 // status code and a message naming the argument, and writes nothing (out,
 // lse and workspace byte-identical afterwards).

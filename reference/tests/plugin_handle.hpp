@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Loads the cpu plugin the way a host does: dlopen of its file, then
 // mla_get_api.  The path comes from CMake ($<TARGET_FILE:mla_backend_cpu>).
 #pragma once

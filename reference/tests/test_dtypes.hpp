@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Test-side element types, written independently of the plugin's own
 // converters: f16 through the compiler's _Float16, bf16 rounding through
 // double arithmetic.  Poison values are NaN patterns no correct result has.

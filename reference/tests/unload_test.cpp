@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The cpu plugin unloads cleanly: loader open -> context -> op A and op C on
 // the plugin's own threads -> context destroy -> mla_loader_close, many
 // times, with the workers just idle (still polling, or asleep) at the

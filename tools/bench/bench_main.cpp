@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mla-bench: the standard shapes (docs/shapes.md) on the backend the loader
 // selects, each result as a fraction of the ceilings.
 //

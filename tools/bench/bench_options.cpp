@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "bench_options.hpp"
 
 #include "dtype_convert.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mla-bench's command line (CLI11): the options, their checks and the case
 // list they name.  Separate from main() so the tests can parse command lines.
 #pragma once

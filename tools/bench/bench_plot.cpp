@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "bench_plot.hpp"
 
 #include <fcntl.h>

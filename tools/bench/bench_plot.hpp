@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mla-bench --plot: runs tools/bench/plot_bench.py (python3 + matplotlib) on
 // the JSON of the run.  The script is looked for beside the installed tool
 // (<prefix>/share/libmla/plot_bench.py), then in the source tree it was

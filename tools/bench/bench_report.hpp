@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The benchmark's markdown table and JSON file.
 #pragma once
 #include <cstdio>

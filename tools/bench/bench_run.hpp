@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Runs one benchmark case on a backend: builds the paged workload in backend
 // memory (random data, shuffled block table, several cache copies rotated
 // so the timed loop does not run from the last-level cache), plans once,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Op B cases of mla-bench (P1-P7, C4, C5 and the seed table): the same paged
 // latent cache as op A's cases, DeepSeek-V2-Lite's op B dims (Dn = Dv = 128)
 // with random weights of trained scale (N(0, 1/Dl)-like, uniform here), the

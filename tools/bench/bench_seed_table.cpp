@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mla-bench --seed-table: op A against op B (decompressed, absorbed inside
 // op B, AUTO) on prompts of 512..16384 tokens (B = 1, H = 16, causal,
 // DeepSeek-V2-Lite: Dl 512, Dr 64, Dn = Dv = 128), as the table of the CUDA

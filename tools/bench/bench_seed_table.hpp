@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mla-bench --seed-table and --break-even (bench_seed_table.cpp).
 #pragma once
 #include <cstdio>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "ceilings.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The ceilings each result is compared with (docs/design.md section 6):
 // copy bandwidth counting read + write, the read-only stream (the ceiling of
 // memory-bound decode, which reads the cache and writes little), and the

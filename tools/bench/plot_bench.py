@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Turns mla-bench's JSON into a PNG: per shape, the time, the fraction of
 the ceiling, and the ratio to a peer when one was measured.
 

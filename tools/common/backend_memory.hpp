@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Memory, stream and timer of the device a plugin runs on, for the tools and
 // the conformance harness (the ABI itself never allocates: the caller does).
 // Chosen by the plugin's caps (memory_kind, device_api), never by its name:

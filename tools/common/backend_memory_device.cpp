@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Device memory, a stream, events and graphs of the CUDA or HIP runtime, one
 // implementation for both through the dlopen'ed table of device_runtime.hpp.
 #include <algorithm>

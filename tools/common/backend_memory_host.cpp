@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Host-memory implementation (the cpu plugin) and the factory.
 #include "backend_memory.hpp"
 

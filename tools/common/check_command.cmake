@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # cmake -DEXE=<program> "-DARGS=<a;b>" -DEXPECT_RC=<n> "-DEXPECT=<regex>" [-DREJECT=<regex>]
 #       [-DENV=<VAR=value;...>] -P check_command.cmake
 # Runs a tool and checks its exit status and that its output (stdout and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Opens the CUDA or HIP runtime with dlopen and fills the entry table.
 #include "device_runtime.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The CUDA or HIP runtime, opened with dlopen when a plugin's caps ask for
 // device memory, so that no tool links libcudart or libamdhip64.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The command line of every libmla tool: CLI11 (Debian libcli11-dev), one
 // --version line, one way to fail.  `--opt VALUE` and `--opt=VALUE` are the
 // same; an error names the option as typed ("mla-bench: --iters: Value 0 not

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "attention_step.hpp"
 
 #include <algorithm>

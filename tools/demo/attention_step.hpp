@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One attention step of the demo engine for every layer: the engine's query
 // rows for each layer (random here, as if produced by the q projection and
 // W_UK absorption), one absorbed_plan for the step, then absorbed_run per

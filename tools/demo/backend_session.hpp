@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What a host engine holds to use libmla: the loader, the selected plugin's
 // function table, memory and a stream of that plugin's device, and one
 // context on that stream.  Shared by mla-demo and mla-bench.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # cmake -DREADME=<README.md> -DEXAMPLE=<host_example.c> -P check_readme_example.cmake
 # Fails when README.md does not show host_example.c verbatim, so the example
 # a reader copies is the one CI compiles and runs.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "demo_footprint.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What mla-demo will allocate, computed before it allocates anything, so
 // that a run too large for the machine (say --heads 5000) is refused with a
 // message instead of being killed by the OOM killer.

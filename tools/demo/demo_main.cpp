@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mla-demo: libmla used exactly as a host inference engine uses it.
 //
 // Loads a backend through the loader (MLA_BACKEND / --backend), builds a

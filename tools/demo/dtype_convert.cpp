@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "dtype_convert.hpp"
 
 #include <cstring>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Host-side element conversion for the tools: f32 <-> f16 / bf16 with
 // round-to-nearest-even, as a host engine does when it writes q and the
 // cache.  The tools' own code, shared by mla-demo and mla-bench; no backend

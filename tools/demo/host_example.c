@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* A host engine's decode step through libmla (C99); README.md shows this file. */
 #define _POSIX_C_SOURCE 200112L /* posix_memalign */
 #include <mla/mla.h>

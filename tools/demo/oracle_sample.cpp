@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "oracle_sample.hpp"
 
 #include <algorithm>

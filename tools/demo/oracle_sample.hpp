@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Checks sampled query rows of a backend's output against the fp64 oracle
 // (conformance/oracle).  The tools verify a sample, not everything: the
 // conformance harness is where every element is checked.

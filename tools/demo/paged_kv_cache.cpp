@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "paged_kv_cache.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The demo engine's latent KV cache, as a paged-attention engine keeps it:
 // one page pool per layer, all layers using the same page numbers so that
 // one block table (and one plan) serves every layer of a step; pages are

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "prefill_step.hpp"
 
 #include <algorithm>

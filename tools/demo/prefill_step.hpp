@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The demo engine's prefill through op B, as an engine with DeepSeek's
 // weights runs it: each layer's unabsorbed queries and its kv_b_proj weights
 // (W_UK and W_UV of every head, one [H*(Dn+Dv), Dl] matrix passed without a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Deterministic random numbers for the tools, identical on every platform
 // (std:: distributions are not), so a seed printed by a tool replays exactly.
 #pragma once

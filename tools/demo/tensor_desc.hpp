@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // An mla_tensor descriptor as the tools fill it (mla-demo, mla-bench): the
 // data pointer, the dtype and up to three element strides.
 #pragma once

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Runs the shell commands the documentation shows, so that the docs match.
 
     check_doc_commands.py --source SRC --build BUILD --skip SKIPFILE [--python PY] FILE.md...

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mla-ceilings: the ceilings every GPU result is reported against
 // (docs/design.md section 6), measured on the device it runs on.
 //   copy_gbs=<x>      device-to-device copy, bytes read + bytes written per second

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The committed GPU check of libmla's CUDA backend (docs/design.md sections 5
 # and 6): build (or take a prebuilt tree), run the CUDA tests, the conformance
 # suite with every case repeated and compared bit for bit on every kernel

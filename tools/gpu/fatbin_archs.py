@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Lists the device code a CUDA binary carries, without cuobjdump.
 
     fatbin_archs.py LIB.so [--expect-ptx 80] [--expect-sass 80,90]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The read-only stream ceiling of mla-ceilings: how fast the GPU reads a
 // buffer far larger than its L2 when nothing is written back, the
 // denominator of memory-bound decode (a decode kernel reads the cache and

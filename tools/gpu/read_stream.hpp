@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mla-ceilings' read-only stream ceiling (read_stream.cu).
 #pragma once
 #include <cuda_runtime.h>

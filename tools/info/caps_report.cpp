@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "caps_report.hpp"
 
 namespace mla::info {

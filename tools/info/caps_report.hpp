@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Printing a plugin's capabilities (mla_caps) for mla-info.
 #pragma once
 #include <mla/mla.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # cmake -DEXE=<mla-info> -DARGS=<a;b> -DEXPECT_RC=<n> -DEXPECT=<regex> -P check_mla_info.cmake
 # Runs mla-info with MLA_BACKEND/MLA_BACKEND_PATH unset and checks its exit
 # code and that its output (stdout and stderr) matches EXPECT.

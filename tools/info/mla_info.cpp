@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mla-info: lists every plugin the libmla loader sees (path, name, ABI
 // version, state, score, reason) and the capabilities of the usable ones.
 //   mla-info [--backend SPEC] [--path DIRS] [--ignore-environment] [--version]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * libmla loader — finds backend plugins, picks one, hands out its mla_api.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* A C host of the installed libmla.
  *   consumer <prefix> [backend]
  * Prints where the loader and the selected plugin live; with `backend`,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A C++ host of the installed libmla.
 //   consumer_cxx <prefix> [backend]
 // Checks that the loader it runs against speaks the ABI major of the header

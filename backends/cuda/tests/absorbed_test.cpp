@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Op A on the CUDA plugin against the fp64 oracle: the tensor-core path
 // (bf16/f16, Dl 512, Dr 64) and the SIMT path (f32, other dims, mixed
 // types), page sizes that do and do not divide the KV tile, ragged and empty

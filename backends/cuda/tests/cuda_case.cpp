@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "cuda_case.hpp"
 
 #include <cuda_bf16.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A random op-A problem on the CUDA plugin, checked against the fp64 oracle.
 // Host side: seeded data rounded to the input dtype, a paged cache with a
 // permuted block table and NaN in every row no sequence owns, outputs

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The CUDA plugin's entry points beyond op A's numbers: probe and caps,
 // run without plan, invalid arguments writing nothing, and op C (merge)
 // against the oracle.  main() skips the whole program without a device.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // doctest main of the op-A tests: exits 77 ("SKIPPED") without a CUDA device.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A kernel that needs scratch memory on purpose (a private array indexed at
 // run time), so the code-object check can be shown to fail on one.
 #include <hip/hip_runtime.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The case catalogue and the byte/FLOP counts the tables are built on.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mla-bench's command line: `--opt=value` and `--opt value` alike, errors
 // that name the option as typed, cases checked while parsing.
 #include <doctest/doctest.h>

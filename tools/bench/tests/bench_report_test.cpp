@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mla-bench's JSON: valid JSON whatever the numbers (never nan), an unknown
 // ceiling and its fractions are null (never 0), and the run is described
 // (commit, date, device, threads).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The --ceilings file format (what mla-ceilings prints) and the host copy.
 #include <doctest/doctest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // device_runtime.hpp's shared enumerators against the CUDA runtime header.
 #include <cuda_runtime_api.h>
 

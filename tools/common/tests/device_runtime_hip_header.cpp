@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // device_runtime.hpp's shared enumerators against the HIP runtime header (ROCm).
 #include <hip/hip_runtime_api.h>
 

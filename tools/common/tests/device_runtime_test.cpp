@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Backend memory chosen from a plugin's caps, and the dlopen'ed device
 // runtimes: a 1.0 caps struct is refused naming the plugin; an unknown
 // runtime is refused; on a machine without the runtime or without a device

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mla-demo's estimate of what it will allocate, and the refusal.
 #include <doctest/doctest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // f32 <-> f16/bf16 conversion of the tools: exhaustive round trips and
 // round-to-nearest-even at every midpoint between neighbouring values.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN

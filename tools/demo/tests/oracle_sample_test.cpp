@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The sampled oracle check must accept a correct row and reject wrong ones.
 #include <doctest/doctest.h>
 

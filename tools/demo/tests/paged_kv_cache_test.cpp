@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The demo engine's paged cache: pages from the free list, block tables,
 // release, running out, and that the backend copy matches the host mirror.
 #include <doctest/doctest.h>

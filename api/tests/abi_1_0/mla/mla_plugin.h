@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * libmla plugin ABI, version 1.0 — the contract between a host engine (or the
  * libmla loader) and one backend plugin (cpu, cuda, hip, ...).
