@@ -5,7 +5,7 @@
 // isa_baseline (any x86-64) or isa_avx2 (-mavx2 -mfma -mf16c): the softmax,
 // the conversions and the absorbed form's weight loops vectorize with it.
 //
-// Decompressed form, per chunk of kKeyChunk keys (DESIGN.md 2.B):
+// Decompressed form, per chunk of kKeyChunk keys (docs/design.md section 2, op B):
 //   lat = c rows of the chunk (f32)                       [n][Dl]
 //   kv[:, 0:Dn]      = lat W_UK[h]^T   (GEMM n x Dn x Dl)
 //   kv[:, Dn:Dn+Dr]  = kR rows

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The LSE merge of partial attention states (DESIGN.md 2.C), shared by op C
+// The LSE merge of partial attention states (docs/design.md section 2, op C), shared by op C
 // (merge_states) and by op A's pass over split work items:
 //   lse = log(sum_p exp(lse_p)),  o = sum_p o_p * exp(lse_p - lse)
 // A part with lse_p = -inf contributes nothing (its o_p is not read); if all

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Op A, last stage: merge the partial results of sequences that the split
-// plan spread over several CTAs, by their LSE (DESIGN.md 2.C), into out/lse.
+// plan spread over several CTAs, by their LSE (docs/design.md section 2, op C), into out/lse.
 // Grid: (m_blocks, sequences, latent_dim / kDims); a CTA does kDims output
 // dims of one row tile of one sequence, and returns at once when that
 // sequence was not split.  One warp per row reduces the LSE over pieces;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Op C: merge P partial states (out_p, lse_p) of the same rows (DESIGN.md 2.C).
+// Op C: merge P partial states (out_p, lse_p) of the same rows (docs/design.md section 2, op C).
 // One CTA per (row, head) pair, grid-stride; the LSE of the pair is reduced
 // once by each thread (P is small), then threads stride over head_dim.
 #include <math.h>

@@ -48,7 +48,7 @@ std::unique_ptr<backend_session> open_session(const mla_api* api, const session_
 
 // The configurations a full check of a plugin covers, from the caps of its
 // default context: every kernel variant it lists; for host-memory plugins
-// the fastest at 1, 2 and 3 threads and the others at 2 (DESIGN.md 7).
+// the fastest at 1, 2 and 3 threads and the others at 2 (docs/design.md section 5).
 // `kernel` / `threads` (when set) restrict the list.
 std::vector<session_config> configurations(const mla_caps& caps, int device, const std::string& kernel,
                                            int threads);

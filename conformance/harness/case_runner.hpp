@@ -57,7 +57,7 @@ void check_batch_invariance(backend_session& s, const decompressed_images& im, c
 // each sequence of AUTO bitwise equal to the forced mode the break-even in
 // caps picks for it.  `identity` (when `identity` is set and the backend has
 // op A): op A on q~ = [W_UK^T q_nope | q_rope] gives o_A with W_UV o_A equal
-// to the decompressed form's out and the same lse (DESIGN.md 2, the A<->B
+// to the decompressed form's out and the same lse (docs/design.md section 2, the A<->B
 // identity).  `first` is the case's own-mode result.
 void check_modes_and_identity(backend_session& s, const decompressed_images& im, const reference_outputs& ref,
                               const produced& first, bool identity, result_log& log);

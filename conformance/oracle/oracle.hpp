@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The fp64 oracle: DESIGN.md section 2 written out plainly, sharing no code
+// The fp64 oracle: docs/design.md section 2 written out plainly, sharing no code
 // with any backend.  Inputs are logical, dense, already-decoded values; the
 // harness does the gathering from paged caches and strided tensors.
 #pragma once
@@ -27,7 +27,7 @@ struct absorbed_problem {
 void absorbed(const absorbed_problem& p, std::vector<double>& out, std::vector<double>& lse,
               const rounding& round_p = nullptr, const rounding& round_out = nullptr);
 
-// Op B, decompressed prefill (DESIGN.md 2.B), per head h:
+// Op B, decompressed prefill (docs/design.md section 2, op B), per head h:
 //   k_t = [W_UK[h] c_t | kR_t],  v_t = W_UV[h] c_t,  out = softmax(scale q.k) v
 // written without reference to op A (the harness checks the A<->B identity
 // on the backends, not here).

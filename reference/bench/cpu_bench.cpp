@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // cpu_bench: times op A of the cpu plugin on the CPU shapes of
-// shared/bench/shapes.md (C1-C3: bf16, page 64, causal, Dl 512, Dr 64) for a
+// docs/shapes.md (C1-C3: bf16, page 64, causal, Dl 512, Dr 64) for a
 // list of thread counts, and the machine's copy bandwidth for comparison.
 // A separate program, never a test.  Correctness is the tests' job
 // (reference/tests); this only checks that each call succeeds.

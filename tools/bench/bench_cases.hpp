@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The standard measurement shapes of /work/shared/bench/shapes.md (D1-D10,
+// The standard measurement shapes of docs/shapes.md (D1-D10,
 // P1-P7, C1-C5) and the byte and FLOP counts every table reports.
 // All cases: page size 64, causal, Dl = 512, Dr = 64, scale = 1/sqrt(192).
 #pragma once
