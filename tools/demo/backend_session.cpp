@@ -7,7 +7,7 @@ namespace mla_tools {
 
 std::unique_ptr<backend_session> backend_session::open(const std::string& backend, int device,
                                                        std::string& error, uint32_t flags,
-                                                       const std::string& kernel) {
+                                                       const std::string& kernel, host_thread_pool* pool) {
   std::unique_ptr<backend_session> s(new backend_session());
   mla_loader_options opts{};
   opts.struct_size = sizeof(opts);
@@ -38,6 +38,11 @@ std::unique_ptr<backend_session> backend_session::open(const std::string& backen
   }
   s->api_->context_destroy(s->ctx_);
   s->ctx_ = nullptr;
+  if (pool && probe_caps.memory_kind != MLA_MEMORY_HOST) {
+    error = std::string("a host thread pool is for plugins that run on the host; '") + s->api_->name +
+            "' does not (its memory kind is not host)";
+    return nullptr;
+  }
   s->mem_ = make_backend_memory(probe_caps, device, error, s->api_->name);
   if (!s->mem_) return nullptr;
   desc = mla_context_desc{};
@@ -46,6 +51,11 @@ std::unique_ptr<backend_session> backend_session::open(const std::string& backen
   desc.stream = s->mem_->stream();
   desc.flags = flags;
   desc.kernel = kernel.empty() ? nullptr : kernel.c_str();
+  if (pool) {
+    desc.num_threads = pool->threads();  // the most tasks a call hands to the pool
+    desc.parallel_for = &host_thread_pool::parallel_for;
+    desc.parallel_for_pool = pool;
+  }
   st = s->api_->context_create(&desc, &s->ctx_);
   if (st != MLA_OK) {
     error = s->describe_failure("context_create", st);

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "backend_memory.hpp"
+#include "host_thread_pool.hpp"
 
 namespace mla_tools {
 
@@ -16,10 +17,13 @@ class backend_session {
  public:
   // `backend`: a name, a preference list or "auto"; empty = MLA_BACKEND (or auto).
   // `flags` (MLA_CONTEXT_*) and `kernel` (one of caps.kernels, "" = the
-  // plugin's choice) go to the tools' context.  Returns nullptr with `error`
-  // set (the loader's or the plugin's message).
+  // plugin's choice) go to the tools' context; `pool` (not NULL) runs a
+  // host-memory plugin's calls on the host's threads (parallel_for; it must
+  // outlive the session).  Returns nullptr with `error` set (the loader's
+  // or the plugin's message).
   static std::unique_ptr<backend_session> open(const std::string& backend, int device, std::string& error,
-                                               uint32_t flags = 0, const std::string& kernel = "");
+                                               uint32_t flags = 0, const std::string& kernel = "",
+                                               host_thread_pool* pool = nullptr);
   ~backend_session();  // context, then memory (its stream), then the loader
   backend_session(const backend_session&) = delete;
   backend_session& operator=(const backend_session&) = delete;

@@ -46,6 +46,7 @@ struct demo_options {
   std::string dtype_name = "bf16";
   mla_dtype dtype = MLA_DTYPE_BF16;  // from dtype_name after parsing
   uint64_t seed = 1;
+  int host_pool = 0;  // > 0: the cpu plugin's calls run on a pool of this many host threads
 };
 
 void add_demo_options(CLI::App& app, demo_options& o) {
@@ -68,6 +69,10 @@ void add_demo_options(CLI::App& app, demo_options& o) {
       ->check(CLI::IsMember({"bf16", "f16", "f32"}))
       ->capture_default_str();
   app.add_option("--seed", o.seed, "data seed")->capture_default_str();
+  app.add_option("--host-pool", o.host_pool,
+                 "run the plugin's calls on the demo's own pool of N threads (an engine's pool handed in through "
+                 "mla_context_desc.parallel_for; host-memory plugins only), not on the plugin's threads")
+      ->check(CLI::Range(1, 1024));
 }
 
 demo_sizes sizes_of(const demo_options& o) {
@@ -168,9 +173,13 @@ double median(std::vector<double> v) {
 
 int run_demo(const demo_options& o) {
   std::string error;
-  auto session = backend_session::open(o.backend, o.device, error);
+  // Declared before the session: the context borrows the pool until it is destroyed.
+  std::unique_ptr<host_thread_pool> pool;
+  if (o.host_pool > 0) pool = std::make_unique<host_thread_pool>(o.host_pool);
+  auto session = backend_session::open(o.backend, o.device, error, 0, "", pool.get());
   if (!session) return std::fprintf(stderr, "mla-demo: %s\n", error.c_str()), 2;
   std::printf("backend: %s (%s)\n", session->name().c_str(), session->caps().device_name);
+  if (pool) std::printf("threads: the demo's own pool of %d threads (mla_context_desc.parallel_for)\n", pool->threads());
 
   // Refuse before allocating what the machine does not have.
   demo_sizes sizes = sizes_of(o);
@@ -271,6 +280,7 @@ int run_demo(const demo_options& o) {
   std::printf("check: %d samples vs the fp64 oracle (prefill through op B: every query row of the first and last "
               "sequence, heads 0 and H-1; else sampled rows, all heads): %s (worst error %.3f of tolerance)\n",
               tally.rows, tally.ok ? "all match" : "MISMATCH", tally.worst);
+  if (pool) std::printf("host pool: %llu parallel_for calls\n", (unsigned long long)pool->calls());
   return tally.ok ? 0 : 1;
 }
 
