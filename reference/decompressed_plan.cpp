@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "decompressed_plan.hpp"
 
+#include "plan_identity.hpp"
 #include "split_plan.hpp"  // kRowBlock: op A's kernel scratch, used by absorbed-form items
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 #include <limits>
 
@@ -50,21 +50,6 @@ scratch_sizes sizes_for(const mla_decompressed_args& a, const decompressed_layou
             pad_floats(2 * kRowBlock);
   }
   return z;
-}
-
-uint64_t index_digest(const mla_decompressed_args& a) {
-  uint64_t h = 1469598103934665603ull;  // FNV-1a
-  auto mix = [&h](int32_t v) {
-    for (int i = 0; i < 4; ++i) {
-      h ^= (uint32_t)v >> (8 * i) & 0xffu;
-      h *= 1099511628211ull;
-    }
-  };
-  if (a.batch > 0) {
-    for (int32_t b = 0; b <= a.batch; ++b) mix(a.cu_seqlens_q[b]);
-    for (int32_t b = 0; b < a.batch; ++b) mix(a.kv.seqlens_k[b]);
-  }
-  return h;
 }
 
 int32_t round_up(int32_t x, int32_t m) { return (int32_t)(((int64_t)x + m - 1) / m * m); }
@@ -142,20 +127,9 @@ void build_decompressed_plan(const mla_decompressed_args& a, const void* ctx, in
   h.flags = flags;
   h.mode = a.mode;
   h.break_even = break_even;
-  h.batch = a.batch;
-  h.num_heads = a.num_heads;
-  h.latent_dim = a.latent_dim;
-  h.rope_dim = a.rope_dim;
+  record_batch(h, a);
   h.nope_dim = a.nope_dim;
   h.v_dim = a.v_dim;
-  h.max_seqlen_q = a.max_seqlen_q;
-  h.causal = a.causal;
-  h.page_size = a.kv.page_size;
-  h.total_q = a.total_q;
-  h.block_table_stride = a.kv.block_table_stride;
-  h.cu_seqlens_q = a.cu_seqlens_q;
-  h.seqlens_k = a.kv.seqlens_k;
-  h.index_digest = index_digest(a);
   h.layout = L;
 
   const int32_t H = a.num_heads;
@@ -204,42 +178,15 @@ void build_decompressed_plan(const mla_decompressed_args& a, const void* ctx, in
 const char* decompressed_plan_mismatch(const mla_decompressed_args& a, const void* ctx, int threads, uint32_t flags,
                                        int32_t break_even, char* why, size_t why_size) {
   const decompressed_plan_header& h = decompressed_plan_of(a);
-  auto differs = [&](const char* field, long long planned, long long now) {
-    std::snprintf(why, why_size,
-                  "decompressed_args.%s = %lld, but the workspace was planned with %lld: "
-                  "call decompressed_plan for this batch first",
-                  field, now, planned);
-    return why;
-  };
-  if (h.magic != kPlanMagic) {
-    std::snprintf(why, why_size,
-                  "decompressed_args.workspace holds no plan: call decompressed_plan with this workspace first");
-    return why;
-  }
-  if (h.ctx != ctx || h.threads != threads || h.flags != flags || h.break_even != break_even) {
-    std::snprintf(why, why_size,
-                  "decompressed_args.workspace was planned on another context: call decompressed_plan on this one");
-    return why;
-  }
-  if (h.mode != a.mode) return differs("mode", h.mode, a.mode);
-  if (h.batch != a.batch) return differs("batch", h.batch, a.batch);
-  if (h.num_heads != a.num_heads) return differs("num_heads", h.num_heads, a.num_heads);
-  if (h.latent_dim != a.latent_dim) return differs("latent_dim", h.latent_dim, a.latent_dim);
-  if (h.rope_dim != a.rope_dim) return differs("rope_dim", h.rope_dim, a.rope_dim);
-  if (h.nope_dim != a.nope_dim) return differs("nope_dim", h.nope_dim, a.nope_dim);
-  if (h.v_dim != a.v_dim) return differs("v_dim", h.v_dim, a.v_dim);
-  if (h.total_q != a.total_q) return differs("total_q", h.total_q, a.total_q);
-  if (h.max_seqlen_q != a.max_seqlen_q) return differs("max_seqlen_q", h.max_seqlen_q, a.max_seqlen_q);
-  if (h.causal != a.causal) return differs("causal", h.causal, a.causal);
-  if (h.page_size != a.kv.page_size) return differs("kv.page_size", h.page_size, a.kv.page_size);
-  if (h.block_table_stride != a.kv.block_table_stride)
-    return differs("kv.block_table_stride", h.block_table_stride, a.kv.block_table_stride);
-  if (h.cu_seqlens_q != a.cu_seqlens_q || h.seqlens_k != a.kv.seqlens_k || h.index_digest != index_digest(a)) {
-    std::snprintf(why, why_size,
-                  "decompressed_args.cu_seqlens_q / kv.seqlens_k differ from the ones planned "
-                  "(pointer or contents): call decompressed_plan for this batch first");
-    return why;
-  }
+  const plan_mismatch_text text{"decompressed_args", "decompressed_plan", why, why_size};
+  if (h.magic != kPlanMagic) return text.no_plan();
+  if (h.ctx != ctx || h.threads != threads || h.flags != flags || h.break_even != break_even)
+    return text.other_context();
+  if (h.mode != a.mode) return text.differs("mode", h.mode, a.mode);
+  if (const char* m = dims_mismatch(h, a, text)) return m;
+  if (h.nope_dim != a.nope_dim) return text.differs("nope_dim", h.nope_dim, a.nope_dim);
+  if (h.v_dim != a.v_dim) return text.differs("v_dim", h.v_dim, a.v_dim);
+  if (const char* m = rows_mismatch(h, a, text)) return m;
   // The workspace is caller memory: the schedule must still be in bounds
   // before run indexes anything with it.
   const decompressed_layout L = decompressed_layout_for(a, threads, break_even);
@@ -255,12 +202,7 @@ const char* decompressed_plan_mismatch(const mla_decompressed_args& a, const voi
     else
       intact = it.head == -1 && it.q_count <= L.absorbed_tile;
   }
-  if (!intact) {
-    std::snprintf(why, why_size,
-                  "decompressed_args.workspace: the plan in it was overwritten since decompressed_plan: "
-                  "call decompressed_plan again");
-    return why;
-  }
+  if (!intact) return text.overwritten();
   return nullptr;
 }
 

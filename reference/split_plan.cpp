@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "split_plan.hpp"
 
+#include "plan_identity.hpp"
+
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 
 namespace mla_cpu {
@@ -17,21 +18,6 @@ int32_t visible_end(const mla_absorbed_args& a, int32_t s_q, int32_t s_k, int32_
   if (!a.causal) return s_k;
   const int64_t end = (int64_t)s_k - s_q + last_row + 1;  // bottom-right aligned
   return (int32_t)std::min<int64_t>(s_k, std::max<int64_t>(0, end));
-}
-
-uint64_t index_digest(const mla_absorbed_args& a) {
-  uint64_t h = 1469598103934665603ull;  // FNV-1a
-  auto mix = [&h](int32_t v) {
-    for (int i = 0; i < 4; ++i) {
-      h ^= (uint32_t)v >> (8 * i) & 0xffu;
-      h *= 1099511628211ull;
-    }
-  };
-  if (a.batch > 0) {
-    for (int32_t b = 0; b <= a.batch; ++b) mix(a.cu_seqlens_q[b]);
-    for (int32_t b = 0; b < a.batch; ++b) mix(a.kv.seqlens_k[b]);
-  }
-  return h;
 }
 
 // Field by field: a memcmp of the structs would also compare their padding,
@@ -125,18 +111,7 @@ void build_plan(const mla_absorbed_args& a, const void* ctx, int threads, uint32
   h.ctx = ctx;
   h.threads = threads;
   h.flags = flags;
-  h.batch = a.batch;
-  h.num_heads = a.num_heads;
-  h.latent_dim = a.latent_dim;
-  h.rope_dim = a.rope_dim;
-  h.max_seqlen_q = a.max_seqlen_q;
-  h.causal = a.causal;
-  h.page_size = a.kv.page_size;
-  h.total_q = a.total_q;
-  h.block_table_stride = a.kv.block_table_stride;
-  h.cu_seqlens_q = a.cu_seqlens_q;
-  h.seqlens_k = a.kv.seqlens_k;
-  h.index_digest = index_digest(a);
+  record_batch(h, a);
   h.layout = L;
 
   char* ws = static_cast<char*>(a.workspace);
@@ -210,34 +185,11 @@ void build_plan(const mla_absorbed_args& a, const void* ctx, int threads, uint32
 const char* plan_mismatch(const mla_absorbed_args& a, const void* ctx, int threads, uint32_t flags, char* why,
                           size_t why_size) {
   const plan_header& h = plan_of(a);
-  auto differs = [&](const char* field, long long planned, long long now) {
-    std::snprintf(why, why_size, "absorbed_args.%s = %lld, but the workspace was planned with %lld: "
-                  "call absorbed_plan for this batch first", field, now, planned);
-    return why;
-  };
-  if (h.magic != kPlanMagic) {
-    std::snprintf(why, why_size, "absorbed_args.workspace holds no plan: call absorbed_plan with this workspace first");
-    return why;
-  }
-  if (h.ctx != ctx || h.threads != threads || h.flags != flags) {
-    std::snprintf(why, why_size, "absorbed_args.workspace was planned on another context: call absorbed_plan on this one");
-    return why;
-  }
-  if (h.batch != a.batch) return differs("batch", h.batch, a.batch);
-  if (h.num_heads != a.num_heads) return differs("num_heads", h.num_heads, a.num_heads);
-  if (h.latent_dim != a.latent_dim) return differs("latent_dim", h.latent_dim, a.latent_dim);
-  if (h.rope_dim != a.rope_dim) return differs("rope_dim", h.rope_dim, a.rope_dim);
-  if (h.total_q != a.total_q) return differs("total_q", h.total_q, a.total_q);
-  if (h.max_seqlen_q != a.max_seqlen_q) return differs("max_seqlen_q", h.max_seqlen_q, a.max_seqlen_q);
-  if (h.causal != a.causal) return differs("causal", h.causal, a.causal);
-  if (h.page_size != a.kv.page_size) return differs("kv.page_size", h.page_size, a.kv.page_size);
-  if (h.block_table_stride != a.kv.block_table_stride)
-    return differs("kv.block_table_stride", h.block_table_stride, a.kv.block_table_stride);
-  if (h.cu_seqlens_q != a.cu_seqlens_q || h.seqlens_k != a.kv.seqlens_k || h.index_digest != index_digest(a)) {
-    std::snprintf(why, why_size, "absorbed_args.cu_seqlens_q / kv.seqlens_k differ from the ones planned "
-                  "(pointer or contents): call absorbed_plan for this batch first");
-    return why;
-  }
+  const plan_mismatch_text text{"absorbed_args", "absorbed_plan", why, why_size};
+  if (h.magic != kPlanMagic) return text.no_plan();
+  if (h.ctx != ctx || h.threads != threads || h.flags != flags) return text.other_context();
+  if (const char* m = dims_mismatch(h, a, text)) return m;
+  if (const char* m = rows_mismatch(h, a, text)) return m;
   // The workspace is caller memory: check the schedule is still in bounds
   // before run indexes anything with it.
   const workspace_layout L = compute_layout(a, threads, flags);
@@ -262,11 +214,7 @@ const char* plan_mismatch(const mla_absorbed_args& a, const void* ctx, int threa
              (int64_t)sg.q_begin + sg.q_count <= (int64_t)a.cu_seqlens_q[sg.seq + 1] - a.cu_seqlens_q[sg.seq] &&
              sg.first_slot >= 0 && sg.num_slots >= 2 && sg.first_slot + (int64_t)sg.num_slots <= L.max_split_items;
   }
-  if (!intact) {
-    std::snprintf(why, why_size, "absorbed_args.workspace: the plan in it was overwritten since absorbed_plan: "
-                  "call absorbed_plan again");
-    return why;
-  }
+  if (!intact) return text.overwritten();
   return nullptr;
 }
 

@@ -6,46 +6,38 @@
 namespace mla {
 namespace {
 
-batch_key cache_key(batch_key k, const mla_paged_cache& kv) {
-  k.page_size = kv.page_size;
-  k.num_pages = kv.num_pages;
-  k.block_table_stride = kv.block_table_stride;
-  k.seqlens_k = kv.seqlens_k;
-  k.block_table = kv.block_table;
+// The fields of the key that both ops' args have: the batch, the latent
+// cache's dims, the query offsets and the paged cache.
+template <class Args>  // mla_absorbed_args, mla_decompressed_args
+batch_key shared_key(int32_t op, const Args& a) {
+  batch_key k;
+  k.op = op;
+  k.batch = a.batch;
+  k.num_heads = a.num_heads;
+  k.latent_dim = a.latent_dim;
+  k.rope_dim = a.rope_dim;
+  k.total_q = a.total_q;
+  k.max_seqlen_q = a.max_seqlen_q;
+  k.causal = a.causal;
+  k.cu_seqlens_q = a.cu_seqlens_q;
+  k.page_size = a.kv.page_size;
+  k.num_pages = a.kv.num_pages;
+  k.block_table_stride = a.kv.block_table_stride;
+  k.seqlens_k = a.kv.seqlens_k;
+  k.block_table = a.kv.block_table;
   return k;
 }
 
 }  // namespace
 
-batch_key key_of(const mla_absorbed_args& a) {
-  batch_key k;
-  k.op = MLA_OP_ABSORBED;
-  k.batch = a.batch;
-  k.num_heads = a.num_heads;
-  k.latent_dim = a.latent_dim;
-  k.rope_dim = a.rope_dim;
-  k.total_q = a.total_q;
-  k.max_seqlen_q = a.max_seqlen_q;
-  k.causal = a.causal;
-  k.cu_seqlens_q = a.cu_seqlens_q;
-  return cache_key(k, a.kv);
-}
+batch_key key_of(const mla_absorbed_args& a) { return shared_key(MLA_OP_ABSORBED, a); }
 
 batch_key key_of(const mla_decompressed_args& a) {
-  batch_key k;
-  k.op = MLA_OP_DECOMPRESSED;
-  k.batch = a.batch;
-  k.num_heads = a.num_heads;
-  k.latent_dim = a.latent_dim;
-  k.rope_dim = a.rope_dim;
+  batch_key k = shared_key(MLA_OP_DECOMPRESSED, a);
   k.nope_dim = a.nope_dim;
   k.v_dim = a.v_dim;
-  k.total_q = a.total_q;
-  k.max_seqlen_q = a.max_seqlen_q;
-  k.causal = a.causal;
   k.mode = a.mode;
-  k.cu_seqlens_q = a.cu_seqlens_q;
-  return cache_key(k, a.kv);
+  return k;
 }
 
 void plan_registry::record(const void* workspace, const batch_key& key) {

@@ -141,6 +141,16 @@ mla_status check_tensor(const char* name, const mla_tensor& t, int rank, const i
 
 constexpr mla_status INVALID = MLA_ERR_INVALID_ARGUMENT;
 
+// The struct `name` (an args struct or the context desc) present and at
+// least `min_size` bytes (`since`: the struct and the ABI version of that size).
+template <class Struct>
+mla_status check_struct(const char* name, const Struct* p, unsigned min_size, const char* since) {
+  CHECK(p != nullptr, INVALID, "%s is NULL", name);
+  CHECK(p->struct_size >= min_size, MLA_ERR_VERSION, "%s.struct_size = %zu: must be >= %u (%s)", name, p->struct_size,
+        min_size, since);
+  return MLA_OK;
+}
+
 }  // namespace
 
 int dtype_size(int32_t dtype) {
@@ -153,10 +163,7 @@ int dtype_size(int32_t dtype) {
 }
 
 mla_status read_context_desc(const mla_context_desc* desc, uint32_t supported_flags, context_config& cfg) {
-  CHECK(desc != nullptr, INVALID, "context_desc is NULL");
-  CHECK(desc->struct_size >= MLA_CONTEXT_DESC_SIZE_1_0, MLA_ERR_VERSION,
-        "context_desc.struct_size = %zu: must be >= %u (mla_context_desc in ABI 1.0)", desc->struct_size,
-        MLA_CONTEXT_DESC_SIZE_1_0);
+  TRY(check_struct("context_desc", desc, MLA_CONTEXT_DESC_SIZE_1_0, "mla_context_desc in ABI 1.0"));
   CHECK(desc->device_ordinal >= 0, INVALID, "context_desc.device_ordinal = %d: must be >= 0", desc->device_ordinal);
   CHECK(desc->reserved0 == 0 && desc->reserved1 == 0, INVALID, "context_desc.reserved0/reserved1: must be 0");
   CHECK(desc->num_threads >= 0 && desc->num_threads <= MLA_MAX_THREADS, INVALID,
@@ -189,14 +196,8 @@ mla_status validate_probe_result(const mla_probe_result* r) {
 namespace {
 
 // The attention scalars both ops share; `op` names the args struct.
-struct attention_scalars {
-  int32_t batch, num_heads, latent_dim, rope_dim;
-  int64_t total_q;
-  int32_t max_seqlen_q, causal;
-  float scale;
-};
-
-mla_status check_attention_scalars(const char* op, const attention_scalars& a, const backend_limits& lim) {
+template <class Args>  // mla_absorbed_args, mla_decompressed_args
+mla_status check_attention_scalars(const char* op, const Args& a, const backend_limits& lim) {
   CHECK(a.batch >= 0, INVALID, "%s.batch = %d: must be >= 0", op, a.batch);
   CHECK(a.num_heads >= 1, INVALID, "%s.num_heads = %d: must be >= 1", op, a.num_heads);
   CHECK(a.num_heads <= lim.max_heads, MLA_ERR_UNSUPPORTED, "%s.num_heads = %d: this backend supports at most %d", op,
@@ -376,24 +377,25 @@ mla_status check_indices_host(const char* op, int32_t batch, const int32_t* cu, 
   return MLA_OK;
 }
 
+// cu_seqlens_q present and on its 4-byte elements, where the batch has sequences.
+mla_status check_cu_seqlens_q(const char* op, int32_t batch, const int32_t* cu_seqlens_q) {
+  CHECK(batch == 0 || cu_seqlens_q != nullptr, INVALID, "%s.cu_seqlens_q is NULL", op);
+  CHECK(batch == 0 || aligned(cu_seqlens_q, 4), INVALID,
+        "%s.cu_seqlens_q = %p: must be aligned to its 4-byte elements", op, (const void*)cu_seqlens_q);
+  return MLA_OK;
+}
+
 }  // namespace
 
 mla_status validate_absorbed(const mla_absorbed_args* a, const backend_limits& lim, check_level level,
                              size_t workspace_needed) {
   static const char* const op = "absorbed_args";
-  CHECK(a != nullptr, INVALID, "absorbed_args is NULL");
-  CHECK(a->struct_size >= MLA_ABSORBED_ARGS_SIZE_1_0, MLA_ERR_VERSION,
-        "absorbed_args.struct_size = %zu: must be >= %u (mla_absorbed_args in ABI 1.0)", a->struct_size,
-        MLA_ABSORBED_ARGS_SIZE_1_0);
-  TRY(check_attention_scalars(op, {a->batch, a->num_heads, a->latent_dim, a->rope_dim, a->total_q, a->max_seqlen_q,
-                                   a->causal, a->scale},
-                              lim));
+  TRY(check_struct(op, a, MLA_ABSORBED_ARGS_SIZE_1_0, "mla_absorbed_args in ABI 1.0"));
+  TRY(check_attention_scalars(op, *a, lim));
   CHECK(a->reserved0 == 0, INVALID, "absorbed_args.reserved0 = %d: must be 0", a->reserved0);
   if (level == check_level::shape) return MLA_OK;
 
-  CHECK(a->batch == 0 || a->cu_seqlens_q != nullptr, INVALID, "absorbed_args.cu_seqlens_q is NULL");
-  CHECK(a->batch == 0 || aligned(a->cu_seqlens_q, 4), INVALID,
-        "absorbed_args.cu_seqlens_q = %p: must be aligned to its 4-byte elements", (const void*)a->cu_seqlens_q);
+  TRY(check_cu_seqlens_q(op, a->batch, a->cu_seqlens_q));
   const int64_t q_extent[3] = {a->total_q, a->num_heads, (int64_t)a->latent_dim + a->rope_dim};
   const int64_t o_extent[3] = {a->total_q, a->num_heads, a->latent_dim};
   byte_range q, out, lse, cache;
@@ -412,13 +414,8 @@ mla_status validate_absorbed(const mla_absorbed_args* a, const backend_limits& l
 mla_status validate_decompressed(const mla_decompressed_args* a, const backend_limits& lim, check_level level,
                                  size_t workspace_needed) {
   static const char* const op = "decompressed_args";
-  CHECK(a != nullptr, INVALID, "decompressed_args is NULL");
-  CHECK(a->struct_size >= MLA_DECOMPRESSED_ARGS_SIZE_1_1, MLA_ERR_VERSION,
-        "decompressed_args.struct_size = %zu: must be >= %u (mla_decompressed_args in ABI 1.1)", a->struct_size,
-        MLA_DECOMPRESSED_ARGS_SIZE_1_1);
-  TRY(check_attention_scalars(op, {a->batch, a->num_heads, a->latent_dim, a->rope_dim, a->total_q, a->max_seqlen_q,
-                                   a->causal, a->scale},
-                              lim));
+  TRY(check_struct(op, a, MLA_DECOMPRESSED_ARGS_SIZE_1_1, "mla_decompressed_args in ABI 1.1"));
+  TRY(check_attention_scalars(op, *a, lim));
   CHECK(a->nope_dim >= 1, INVALID, "decompressed_args.nope_dim = %d: must be >= 1", a->nope_dim);
   CHECK(a->nope_dim <= lim.max_nope_dim, MLA_ERR_UNSUPPORTED,
         "decompressed_args.nope_dim = %d: this backend supports at most %d", a->nope_dim, lim.max_nope_dim);
@@ -429,9 +426,7 @@ mla_status validate_decompressed(const mla_decompressed_args* a, const backend_l
         "decompressed_args.mode = %d: must be MLA_DECOMPRESSED_AUTO (0), _FORCE (1) or _FORCE_ABSORBED (2)", a->mode);
   if (level == check_level::shape) return MLA_OK;
 
-  CHECK(a->batch == 0 || a->cu_seqlens_q != nullptr, INVALID, "decompressed_args.cu_seqlens_q is NULL");
-  CHECK(a->batch == 0 || aligned(a->cu_seqlens_q, 4), INVALID,
-        "decompressed_args.cu_seqlens_q = %p: must be aligned to its 4-byte elements", (const void*)a->cu_seqlens_q);
+  TRY(check_cu_seqlens_q(op, a->batch, a->cu_seqlens_q));
   const int64_t q_extent[3] = {a->total_q, a->num_heads, (int64_t)a->nope_dim + a->rope_dim};
   const int64_t uk_extent[3] = {a->num_heads, a->nope_dim, a->latent_dim};
   const int64_t uv_extent[3] = {a->num_heads, a->v_dim, a->latent_dim};
@@ -460,10 +455,7 @@ mla_status validate_decompressed_indices_host(const mla_decompressed_args* a) {
 }
 
 mla_status validate_merge(const mla_merge_args* a, const backend_limits& lim) {
-  CHECK(a != nullptr, INVALID, "merge_args is NULL");
-  CHECK(a->struct_size >= MLA_MERGE_ARGS_SIZE_1_0, MLA_ERR_VERSION,
-        "merge_args.struct_size = %zu: must be >= %u (mla_merge_args in ABI 1.0)", a->struct_size,
-        MLA_MERGE_ARGS_SIZE_1_0);
+  TRY(check_struct("merge_args", a, MLA_MERGE_ARGS_SIZE_1_0, "mla_merge_args in ABI 1.0"));
   CHECK(a->num_parts >= 1, INVALID, "merge_args.num_parts = %d: must be >= 1", a->num_parts);
   CHECK(a->head_dim >= 1, INVALID, "merge_args.head_dim = %d: must be >= 1", a->head_dim);
   CHECK(a->num_rows >= 0, INVALID, "merge_args.num_rows = %lld: must be >= 0", (long long)a->num_rows);

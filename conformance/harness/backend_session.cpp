@@ -87,6 +87,17 @@ std::vector<session_config> configurations(const mla_caps& caps, int device, con
   return out;
 }
 
+mla_context_desc context_desc_for(const session_config& config, void* stream) {
+  mla_context_desc desc{};
+  desc.struct_size = sizeof desc;
+  desc.device_ordinal = config.device;
+  desc.stream = stream;
+  desc.num_threads = config.num_threads;
+  desc.flags = config.flags;
+  desc.kernel = config.kernel.empty() ? nullptr : config.kernel.c_str();
+  return desc;
+}
+
 std::unique_ptr<backend_session> open_session(const mla_api* api, const session_config& config, std::string& error) {
   auto s = std::make_unique<backend_session>();
   s->plugin = api->name ? api->name : "?";
@@ -104,13 +115,7 @@ std::unique_ptr<backend_session> open_session(const mla_api* api, const session_
   s->memory = mla_tools::make_backend_memory(probe_caps, config.device, error);
   if (!s->memory) return nullptr;
   s->host_memory = probe_caps.memory_kind == MLA_MEMORY_HOST;
-  mla_context_desc desc{};
-  desc.struct_size = sizeof desc;
-  desc.device_ordinal = config.device;
-  desc.stream = s->memory->stream();
-  desc.num_threads = config.num_threads;
-  desc.flags = config.flags;
-  desc.kernel = config.kernel.empty() ? nullptr : config.kernel.c_str();
+  const mla_context_desc desc = context_desc_for(config, s->memory->stream());
   mla_status st = api->context_create(&desc, &s->context);
   if (st != MLA_OK) {
     error = "context_create failed (status " + std::to_string((int)st) + "): " + last_error_of(api);

@@ -43,6 +43,10 @@ struct backend_session {
   ~backend_session();
 };
 
+// The desc of a context configured as `config` says, on `stream` (it points
+// into config.kernel: config must outlive it).
+mla_context_desc context_desc_for(const session_config& config, void* stream);
+
 // Memory, context and caps; nullptr with `error` set on failure.
 std::unique_ptr<backend_session> open_session(const mla_api* api, const session_config& config, std::string& error);
 

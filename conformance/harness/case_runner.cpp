@@ -27,6 +27,15 @@ int32_t compute_dtype(int32_t a, int32_t b) {
   return rank(a) <= rank(b) ? a : b;
 }
 
+// ref.lowp_error and ref.lowp_lse_error: the largest differences of the
+// low-precision run's out and (finite) lse from the exact ones.
+void set_lowp_errors(reference_outputs& ref, const std::vector<double>& lowp, const std::vector<double>& lowp_lse) {
+  for (size_t i = 0; i < lowp.size(); ++i) ref.lowp_error = std::max(ref.lowp_error, std::fabs(lowp[i] - ref.out[i]));
+  for (size_t i = 0; i < lowp_lse.size(); ++i)
+    if (std::isfinite(ref.lse[i]))
+      ref.lowp_lse_error = std::max(ref.lowp_lse_error, std::fabs(lowp_lse[i] - ref.lse[i]));
+}
+
 }  // namespace
 
 reference_outputs oracle_for(absorbed_images& im) {
@@ -78,10 +87,7 @@ reference_outputs oracle_for(absorbed_images& im) {
     std::copy(l.begin(), l.end(), ref.lse.begin() + (size_t)q0 * H);
     std::copy(l_lp.begin(), l_lp.end(), lowp_lse.begin() + (size_t)q0 * H);
   });
-  for (size_t i = 0; i < lowp.size(); ++i) ref.lowp_error = std::max(ref.lowp_error, std::fabs(lowp[i] - ref.out[i]));
-  for (size_t i = 0; i < lowp_lse.size(); ++i)
-    if (std::isfinite(ref.lse[i]))
-      ref.lowp_lse_error = std::max(ref.lowp_lse_error, std::fabs(lowp_lse[i] - ref.lse[i]));
+  set_lowp_errors(ref, lowp, lowp_lse);
   ref.value_scale = 0;
   for (int b = 0; b < p.batch; ++b)
     for (int t = 0; t < p.seqlens_k[b]; ++t)
@@ -257,122 +263,92 @@ reference_outputs oracle_for(decompressed_images& im) {
     std::copy(l_lp.begin(), l_lp.end(), lowp_lse.begin() + (size_t)q0 * H);
   });
   (void)D;
-  for (size_t i = 0; i < lowp.size(); ++i) ref.lowp_error = std::max(ref.lowp_error, std::fabs(lowp[i] - ref.out[i]));
-  for (size_t i = 0; i < lowp_lse.size(); ++i)
-    if (std::isfinite(ref.lse[i]))
-      ref.lowp_lse_error = std::max(ref.lowp_lse_error, std::fabs(lowp_lse[i] - ref.lse[i]));
+  set_lowp_errors(ref, lowp, lowp_lse);
   ref.value_scale = 0;
   for (double v : vmax) ref.value_scale = std::max(ref.value_scale, v);
   if (ref.value_scale == 0) ref.value_scale = 1;
   return ref;
 }
 
-produced run_absorbed_case(backend_session& s, const absorbed_images& im, const reference_outputs& ref,
-                           const run_options& opt, result_log& log) {
+namespace {
+
+// One case with every per-case check on DeviceCase, a device error a failed execute.
+template <class DeviceCase, class Images>
+produced run_case(backend_session& s, const Images& im, bool want_lse, const reference_outputs& ref,
+                  const run_options& opt, result_log& log) {
   try {
-    device_absorbed dev(*s.memory, im);
-    return run_checks(s, dev, im, im.spec.name, im.spec.seed, im.spec.want_lse, ref, opt, log);
+    DeviceCase dev(*s.memory, im);
+    return run_checks(s, dev, im, im.spec.name, im.spec.seed, want_lse, ref, opt, log);
   } catch (const std::exception& e) {
     log.fail(s.name, im.spec.name, "execute", std::string("device error: ") + e.what(), im.spec.seed);
     return {};
   }
+}
+
+// batch_invariance on DeviceCase (device_absorbed, device_decompressed):
+// `attention` the case's attention part, cu_seqlens_q its query rows.
+template <class DeviceCase, class Images>
+void check_sequences_alone(backend_session& s, const Images& im, const absorbed_case& attention,
+                           const std::vector<int32_t>& cu_seqlens_q, const produced& batch, result_log& log) {
+  const std::string& name = im.spec.name;
+  const uint64_t seed = im.spec.seed;
+  const int B = (int)attention.s_q.size();
+  if (B < 2 || !batch.ok) return;
+  try {
+    DeviceCase dev(*s.memory, im);
+    std::string checked;
+    for (int b : {0, B / 2, B - 1}) {
+      if (checked.find("," + std::to_string(b) + ",") != std::string::npos) continue;
+      checked += "," + std::to_string(b) + ",";
+      dev.repoison_outputs();
+      const call_outcome call = dev.execute_alone(s.api, s.context, b);
+      if (!call.ok()) {
+        log.fail(s.name, name, "batch_invariance",
+                 "sequence " + std::to_string(b) + " alone: " + call.stage + ": " + call.message, seed);
+        return;
+      }
+      host_tensor out, lse;
+      dev.download_outputs(out, lse);
+      const int64_t r0 = cu_seqlens_q[b], r1 = cu_seqlens_q[b + 1];
+      std::string err = bitwise_difference_rows(batch.out, out, r0, r1, "out");
+      if (err.empty() && attention.want_lse) err = bitwise_difference_rows(batch.lse, lse, r0, r1, "lse");
+      if (!err.empty()) {
+        log.fail(s.name, name, "batch_invariance",
+                 "sequence " + std::to_string(b) + " alone vs in the batch of " + std::to_string(B) + ": " + err,
+                 seed);
+        return;
+      }
+    }
+    log.pass(s.name, name, "batch_invariance", "first, middle and last sequence alone: bitwise equal", seed);
+  } catch (const std::exception& e) {
+    log.fail(s.name, name, "batch_invariance", std::string("device error: ") + e.what(), seed);
+  }
+}
+
+}  // namespace
+
+produced run_absorbed_case(backend_session& s, const absorbed_images& im, const reference_outputs& ref,
+                           const run_options& opt, result_log& log) {
+  return run_case<device_absorbed>(s, im, im.spec.want_lse, ref, opt, log);
 }
 
 produced run_merge_case(backend_session& s, const merge_images& im, const reference_outputs& ref,
                         const run_options& opt, result_log& log) {
-  try {
-    device_merge dev(*s.memory, im);
-    return run_checks(s, dev, im, im.spec.name, im.spec.seed, im.spec.want_lse, ref, opt, log);
-  } catch (const std::exception& e) {
-    log.fail(s.name, im.spec.name, "execute", std::string("device error: ") + e.what(), im.spec.seed);
-    return {};
-  }
+  return run_case<device_merge>(s, im, im.spec.want_lse, ref, opt, log);
 }
 
 void check_batch_invariance(backend_session& s, const absorbed_images& im, const produced& batch, result_log& log) {
-  const absorbed_case& c = im.spec;
-  const int B = (int)c.s_q.size();
-  if (B < 2 || !batch.ok) return;
-  try {
-    device_absorbed dev(*s.memory, im);
-    std::string checked;
-    for (int b : {0, B / 2, B - 1}) {
-      if (checked.find("," + std::to_string(b) + ",") != std::string::npos) continue;
-      checked += "," + std::to_string(b) + ",";
-      dev.repoison_outputs();
-      const call_outcome call = dev.execute_alone(s.api, s.context, b);
-      if (!call.ok()) {
-        log.fail(s.name, c.name, "batch_invariance",
-                 "sequence " + std::to_string(b) + " alone: " + call.stage + ": " + call.message, c.seed);
-        return;
-      }
-      host_tensor out, lse;
-      dev.download_outputs(out, lse);
-      const int64_t r0 = im.cu_seqlens_q[b], r1 = im.cu_seqlens_q[b + 1];
-      std::string err = bitwise_difference_rows(batch.out, out, r0, r1, "out");
-      if (err.empty() && c.want_lse) err = bitwise_difference_rows(batch.lse, lse, r0, r1, "lse");
-      if (!err.empty()) {
-        log.fail(s.name, c.name, "batch_invariance",
-                 "sequence " + std::to_string(b) + " alone vs in the batch of " + std::to_string(B) + ": " + err,
-                 c.seed);
-        return;
-      }
-    }
-    log.pass(s.name, c.name, "batch_invariance", "first, middle and last sequence alone: bitwise equal", c.seed);
-  } catch (const std::exception& e) {
-    log.fail(s.name, c.name, "batch_invariance", std::string("device error: ") + e.what(), c.seed);
-  }
+  check_sequences_alone<device_absorbed>(s, im, im.spec, im.cu_seqlens_q, batch, log);
 }
-
-}  // namespace conformance
-
-namespace conformance {
 
 produced run_decompressed_case(backend_session& s, const decompressed_images& im, const reference_outputs& ref,
                                const run_options& opt, result_log& log) {
-  try {
-    device_decompressed dev(*s.memory, im);
-    return run_checks(s, dev, im, im.spec.name, im.spec.seed, im.spec.attention.want_lse, ref, opt, log);
-  } catch (const std::exception& e) {
-    log.fail(s.name, im.spec.name, "execute", std::string("device error: ") + e.what(), im.spec.seed);
-    return {};
-  }
+  return run_case<device_decompressed>(s, im, im.spec.attention.want_lse, ref, opt, log);
 }
 
 void check_batch_invariance(backend_session& s, const decompressed_images& im, const produced& batch,
                             result_log& log) {
-  const decompressed_case& c = im.spec;
-  const int B = (int)c.attention.s_q.size();
-  if (B < 2 || !batch.ok) return;
-  try {
-    device_decompressed dev(*s.memory, im);
-    std::string checked;
-    for (int b : {0, B / 2, B - 1}) {
-      if (checked.find("," + std::to_string(b) + ",") != std::string::npos) continue;
-      checked += "," + std::to_string(b) + ",";
-      dev.repoison_outputs();
-      const call_outcome call = dev.execute_alone(s.api, s.context, b);
-      if (!call.ok()) {
-        log.fail(s.name, c.name, "batch_invariance",
-                 "sequence " + std::to_string(b) + " alone: " + call.stage + ": " + call.message, c.seed);
-        return;
-      }
-      host_tensor out, lse;
-      dev.download_outputs(out, lse);
-      const int64_t r0 = im.base.cu_seqlens_q[b], r1 = im.base.cu_seqlens_q[b + 1];
-      std::string err = bitwise_difference_rows(batch.out, out, r0, r1, "out");
-      if (err.empty() && c.attention.want_lse) err = bitwise_difference_rows(batch.lse, lse, r0, r1, "lse");
-      if (!err.empty()) {
-        log.fail(s.name, c.name, "batch_invariance",
-                 "sequence " + std::to_string(b) + " alone vs in the batch of " + std::to_string(B) + ": " + err,
-                 c.seed);
-        return;
-      }
-    }
-    log.pass(s.name, c.name, "batch_invariance", "first, middle and last sequence alone: bitwise equal", c.seed);
-  } catch (const std::exception& e) {
-    log.fail(s.name, c.name, "batch_invariance", std::string("device error: ") + e.what(), c.seed);
-  }
+  check_sequences_alone<device_decompressed>(s, im, im.spec.attention, im.base.cu_seqlens_q, batch, log);
 }
 
 namespace {

@@ -2,6 +2,7 @@
 #include "device_case.hpp"
 
 #include "low_precision.hpp"
+#include "op_entry_points.hpp"
 
 #include <cstring>
 
@@ -24,8 +25,6 @@ mla_tensor tensor_view(const host_tensor& t, const mla_tools::device_buffer& buf
   return v;
 }
 
-namespace {
-
 std::string compare_upload(mla_tools::backend_memory& mem, const mla_tools::device_buffer& b,
                            const void* original, size_t n, const char* what) {
   if (n == 0) return "";
@@ -37,53 +36,11 @@ std::string compare_upload(mla_tools::backend_memory& mem, const mla_tools::devi
   return std::string(what) + " modified (first changed byte " + std::to_string(i) + ")";
 }
 
+namespace {
+
 void download_into(mla_tools::backend_memory& mem, const mla_tools::device_buffer& b, host_tensor& t) {
   if (!t.bytes.empty()) mem.download(t.bytes.data(), b.get(), t.bytes.size());
 }
-
-}  // namespace
-
-device_absorbed::device_absorbed(mla_tools::backend_memory& mem, const absorbed_images& im) : mem_(mem), im_(im) {
-  q_ = upload_bytes(mem, im.q.bytes.data(), im.q.bytes.size());
-  out_ = upload_bytes(mem, im.out.bytes.data(), im.out.bytes.size());
-  lse_ = upload_bytes(mem, im.lse.bytes.data(), im.lse.bytes.size());
-  cache_ = upload_bytes(mem, im.cache.data(), im.cache.size());
-  cu_ = upload_bytes(mem, im.cu_seqlens_q.data(), im.cu_seqlens_q.size() * 4);
-  seqlens_ = upload_bytes(mem, im.seqlens_k.data(), im.seqlens_k.size() * 4);
-  table_ = upload_bytes(mem, im.block_table.data(), im.block_table.size() * 4);
-
-  const absorbed_case& c = im.spec;
-  mla_absorbed_args& a = args_;
-  a.struct_size = sizeof a;
-  a.batch = (int32_t)c.s_q.size();
-  a.num_heads = c.heads;
-  a.latent_dim = c.latent_dim;
-  a.rope_dim = c.rope_dim;
-  a.total_q = im.total_q;
-  a.max_seqlen_q = im.max_seqlen_q;
-  a.causal = c.causal ? 1 : 0;
-  a.scale = (float)c.scale;
-  a.cu_seqlens_q = (const int32_t*)cu_.get();
-  a.q = tensor_view(im.q, q_);
-  a.out = tensor_view(im.out, out_);
-  a.lse = tensor_view(im.lse, lse_);
-  if (!c.want_lse) a.lse.dtype = MLA_DTYPE_F32;  // data NULL: not wanted
-  mla_paged_cache& kv = a.kv;
-  kv.struct_size = sizeof kv;
-  kv.data = cache_.get();
-  kv.dtype = c.cache_dtype;
-  kv.page_size = c.page_size;
-  kv.num_pages = im.num_pages;
-  kv.page_stride = im.page_stride;
-  kv.row_stride = im.row_stride;
-  kv.latent_offset = im.latent_offset;
-  kv.rope_offset = im.rope_offset;
-  kv.block_table = (const int32_t*)table_.get();
-  kv.block_table_stride = im.block_table_stride;
-  kv.seqlens_k = (const int32_t*)seqlens_.get();
-}
-
-namespace {
 
 call_outcome failed(const mla_api* api, mla_status st, const char* stage) {
   call_outcome r;
@@ -93,19 +50,71 @@ call_outcome failed(const mla_api* api, mla_status st, const char* stage) {
   return r;
 }
 
+// Restores an output buffer to its (poisoned) host image.
+void upload_image(mla_tools::backend_memory& mem, const mla_tools::device_buffer& b, const host_tensor& image) {
+  if (!image.bytes.empty()) mem.upload(b.get(), image.bytes.data(), image.bytes.size());
+}
+
 }  // namespace
 
-call_outcome device_absorbed::plan_and_run(const mla_api* api, mla_context* ctx, const mla_absorbed_args& a) {
-  if (mla_status st = api->absorbed_plan(ctx, &a); st != MLA_OK) return failed(api, st, "absorbed_plan");
-  if (mla_status st = api->absorbed_run(ctx, &a); st != MLA_OK) return failed(api, st, "absorbed_run");
+template <class Args>
+device_attention<Args>::device_attention(mla_tools::backend_memory& mem, const absorbed_images& paged,
+                                         const absorbed_case& c, const host_tensor& q, const host_tensor& out,
+                                         const host_tensor& lse)
+    : mem_(mem), paged_(paged), q_image_(q), out_image_(out), lse_image_(lse) {
+  q_ = upload_bytes(mem, q.bytes.data(), q.bytes.size());
+  out_ = upload_bytes(mem, out.bytes.data(), out.bytes.size());
+  lse_ = upload_bytes(mem, lse.bytes.data(), lse.bytes.size());
+  cache_ = upload_bytes(mem, paged.cache.data(), paged.cache.size());
+  cu_ = upload_bytes(mem, paged.cu_seqlens_q.data(), paged.cu_seqlens_q.size() * 4);
+  seqlens_ = upload_bytes(mem, paged.seqlens_k.data(), paged.seqlens_k.size() * 4);
+  table_ = upload_bytes(mem, paged.block_table.data(), paged.block_table.size() * 4);
+
+  Args& a = args_;
+  a.struct_size = sizeof a;
+  a.batch = (int32_t)c.s_q.size();
+  a.num_heads = c.heads;
+  a.latent_dim = c.latent_dim;
+  a.rope_dim = c.rope_dim;
+  a.total_q = paged.total_q;
+  a.max_seqlen_q = paged.max_seqlen_q;
+  a.causal = c.causal ? 1 : 0;
+  a.scale = (float)c.scale;
+  a.cu_seqlens_q = (const int32_t*)cu_.get();
+  a.q = tensor_view(q, q_);
+  a.out = tensor_view(out, out_);
+  a.lse = tensor_view(lse, lse_);
+  if (!c.want_lse) a.lse.dtype = MLA_DTYPE_F32;  // data NULL: not wanted
+  mla_paged_cache& kv = a.kv;
+  kv.struct_size = sizeof kv;
+  kv.data = cache_.get();
+  kv.dtype = c.cache_dtype;
+  kv.page_size = c.page_size;
+  kv.num_pages = paged.num_pages;
+  kv.page_stride = paged.page_stride;
+  kv.row_stride = paged.row_stride;
+  kv.latent_offset = paged.latent_offset;
+  kv.rope_offset = paged.rope_offset;
+  kv.block_table = (const int32_t*)table_.get();
+  kv.block_table_stride = paged.block_table_stride;
+  kv.seqlens_k = (const int32_t*)seqlens_.get();
+}
+
+template <class Args>
+call_outcome device_attention<Args>::plan_and_run(const mla_api* api, mla_context* ctx, const Args& a) {
+  using op = op_entry_points<Args>;
+  if (mla_status st = op::plan(api, ctx, &a); st != MLA_OK) return failed(api, st, op::plan_name);
+  if (mla_status st = op::run(api, ctx, &a); st != MLA_OK) return failed(api, st, op::run_name);
   mem_.synchronize();
   return {};
 }
 
-call_outcome device_absorbed::execute(const mla_api* api, mla_context* ctx) {
+template <class Args>
+call_outcome device_attention<Args>::execute(const mla_api* api, mla_context* ctx) {
+  using op = op_entry_points<Args>;
   size_t bytes = 0;
-  if (mla_status st = api->absorbed_workspace_size(ctx, &args_, &bytes); st != MLA_OK)
-    return failed(api, st, "absorbed_workspace_size");
+  if (mla_status st = op::workspace_size(api, ctx, &args_, &bytes); st != MLA_OK)
+    return failed(api, st, op::workspace_size_name);
   if (workspace_.bytes() < bytes || !workspace_.get()) {
     workspace_ = mla_tools::device_buffer(mem_, bytes ? bytes : 256);
     std::vector<unsigned char> poison(workspace_.bytes(), 0xA5);
@@ -116,13 +125,16 @@ call_outcome device_absorbed::execute(const mla_api* api, mla_context* ctx) {
   return plan_and_run(api, ctx, args_);
 }
 
-call_outcome device_absorbed::run_again(const mla_api* api, mla_context* ctx) {
-  if (mla_status st = api->absorbed_run(ctx, &args_); st != MLA_OK) return failed(api, st, "absorbed_run");
+template <class Args>
+call_outcome device_attention<Args>::run_again(const mla_api* api, mla_context* ctx) {
+  using op = op_entry_points<Args>;
+  if (mla_status st = op::run(api, ctx, &args_); st != MLA_OK) return failed(api, st, op::run_name);
   mem_.synchronize();
   return {};
 }
 
-call_outcome device_absorbed::replan(const mla_api* api, mla_context* ctx, int pattern, uint64_t seed) {
+template <class Args>
+call_outcome device_attention<Args>::replan(const mla_api* api, mla_context* ctx, int pattern, uint64_t seed) {
   std::vector<unsigned char> fill(workspace_.bytes());
   uint64_t x = seed | 1;
   for (unsigned char& c : fill) {
@@ -133,12 +145,14 @@ call_outcome device_absorbed::replan(const mla_api* api, mla_context* ctx, int p
   return plan_and_run(api, ctx, args_);
 }
 
-call_outcome device_absorbed::graph_replay(const mla_api* api, mla_context* ctx, int replays, bool* supported) {
+template <class Args>
+call_outcome device_attention<Args>::graph_replay(const mla_api* api, mla_context* ctx, int replays,
+                                                  bool* supported) {
+  using op = op_entry_points<Args>;
   call_outcome captured;
   std::unique_ptr<mla_tools::captured_work> graph = mem_.capture([&] {
-    if (mla_status st = api->absorbed_plan(ctx, &args_); st != MLA_OK) captured = failed(api, st, "absorbed_plan");
-    else if (mla_status st2 = api->absorbed_run(ctx, &args_); st2 != MLA_OK)
-      captured = failed(api, st2, "absorbed_run");
+    if (mla_status st = op::plan(api, ctx, &args_); st != MLA_OK) captured = failed(api, st, op::plan_name);
+    else if (mla_status st2 = op::run(api, ctx, &args_); st2 != MLA_OK) captured = failed(api, st2, op::run_name);
   });
   *supported = graph != nullptr;
   if (!captured.ok() || !graph) return captured;
@@ -147,58 +161,88 @@ call_outcome device_absorbed::graph_replay(const mla_api* api, mla_context* ctx,
   return {};
 }
 
-call_outcome device_absorbed::execute_alone(const mla_api* api, mla_context* ctx, int b) {
-  const int32_t q0 = im_.cu_seqlens_q[b], s_q = im_.cu_seqlens_q[b + 1] - q0;
-  const int32_t cu[2] = {0, s_q};
-  const int32_t s_k = im_.seqlens_k[b];
-  mla_tools::device_buffer cu1 = upload_bytes(mem_, cu, sizeof cu), sk1 = upload_bytes(mem_, &s_k, sizeof s_k);
-  mla_absorbed_args a = args_;
-  a.batch = 1;
-  a.total_q = s_q;
-  a.max_seqlen_q = s_q;
-  a.cu_seqlens_q = static_cast<const int32_t*>(cu1.get());
-  a.kv.seqlens_k = static_cast<const int32_t*>(sk1.get());
-  a.kv.block_table = static_cast<const int32_t*>(table_.get()) + (int64_t)b * im_.block_table_stride;
-  auto shift = [&](mla_tensor& t, const host_tensor& image) {
-    if (t.data) t.data = static_cast<char*>(t.data) + (int64_t)q0 * t.stride[0] * element_bytes(image.dtype);
-  };
-  shift(a.q, im_.q);
-  shift(a.out, im_.out);
-  shift(a.lse, im_.lse);
+template <class Args>
+call_outcome device_attention<Args>::with_own_workspace(const mla_api* api, mla_context* ctx, Args a) {
+  using op = op_entry_points<Args>;
   size_t bytes = 0;
-  if (mla_status st = api->absorbed_workspace_size(ctx, &a, &bytes); st != MLA_OK)
-    return failed(api, st, "absorbed_workspace_size");
+  if (mla_status st = op::workspace_size(api, ctx, &a, &bytes); st != MLA_OK)
+    return failed(api, st, op::workspace_size_name);
   mla_tools::device_buffer ws(mem_, bytes ? bytes : 256);
   a.workspace = ws.get();
   a.workspace_bytes = ws.bytes();
   return plan_and_run(api, ctx, a);
 }
 
-void device_absorbed::repoison_outputs() {
-  if (!im_.out.bytes.empty()) mem_.upload(out_.get(), im_.out.bytes.data(), im_.out.bytes.size());
-  if (!im_.lse.bytes.empty()) mem_.upload(lse_.get(), im_.lse.bytes.data(), im_.lse.bytes.size());
+template <class Args>
+call_outcome device_attention<Args>::execute_alone(const mla_api* api, mla_context* ctx, int b) {
+  const int32_t q0 = paged_.cu_seqlens_q[b], s_q = paged_.cu_seqlens_q[b + 1] - q0;
+  const int32_t cu[2] = {0, s_q};
+  const int32_t s_k = paged_.seqlens_k[b];
+  mla_tools::device_buffer cu1 = upload_bytes(mem_, cu, sizeof cu), sk1 = upload_bytes(mem_, &s_k, sizeof s_k);
+  Args a = args_;
+  a.batch = 1;
+  a.total_q = s_q;
+  a.max_seqlen_q = s_q;
+  a.cu_seqlens_q = static_cast<const int32_t*>(cu1.get());
+  a.kv.seqlens_k = static_cast<const int32_t*>(sk1.get());
+  a.kv.block_table = static_cast<const int32_t*>(table_.get()) + (int64_t)b * paged_.block_table_stride;
+  auto shift = [&](mla_tensor& t, const host_tensor& image) {
+    if (t.data) t.data = static_cast<char*>(t.data) + (int64_t)q0 * t.stride[0] * element_bytes(image.dtype);
+  };
+  shift(a.q, q_image_);
+  shift(a.out, out_image_);
+  shift(a.lse, lse_image_);
+  return with_own_workspace(api, ctx, a);
 }
 
-void device_absorbed::download_outputs(host_tensor& out, host_tensor& lse) {
+template <class Args>
+void device_attention<Args>::repoison_outputs() {
+  upload_image(mem_, out_, out_image_);
+  upload_image(mem_, lse_, lse_image_);
+}
+
+template <class Args>
+void device_attention<Args>::download_outputs(host_tensor& out, host_tensor& lse) {
   mem_.synchronize();
-  out = im_.out;
-  lse = im_.lse;
+  out = out_image_;
+  lse = lse_image_;
   download_into(mem_, out_, out);
   download_into(mem_, lse_, lse);
 }
 
-void device_absorbed::download_workspace(std::vector<unsigned char>& bytes) {
+template <class Args>
+void device_attention<Args>::download_workspace(std::vector<unsigned char>& bytes) {
   bytes.resize(workspace_.bytes());
   if (!bytes.empty()) mem_.download(bytes.data(), workspace_.get(), bytes.size());
 }
 
+template <class Args>
+std::string device_attention<Args>::changed_q() {
+  return compare_upload(mem_, q_, q_image_.bytes.data(), q_image_.bytes.size(), "q");
+}
+
+template <class Args>
+std::string device_attention<Args>::changed_paged_inputs() {
+  std::string r = compare_upload(mem_, cache_, paged_.cache.data(), paged_.cache.size(), "kv cache");
+  if (r.empty())
+    r = compare_upload(mem_, cu_, paged_.cu_seqlens_q.data(), paged_.cu_seqlens_q.size() * 4, "cu_seqlens_q");
+  if (r.empty())
+    r = compare_upload(mem_, seqlens_, paged_.seqlens_k.data(), paged_.seqlens_k.size() * 4, "seqlens_k");
+  if (r.empty())
+    r = compare_upload(mem_, table_, paged_.block_table.data(), paged_.block_table.size() * 4, "block_table");
+  return r;
+}
+
+template class device_attention<mla_absorbed_args>;
+template class device_attention<mla_decompressed_args>;
+
+device_absorbed::device_absorbed(mla_tools::backend_memory& mem, const absorbed_images& im)
+    : device_attention(mem, im, im.spec, im.q, im.out, im.lse) {}
+
 std::string device_absorbed::changed_inputs() {
   mem_.synchronize();
-  std::string r = compare_upload(mem_, q_, im_.q.bytes.data(), im_.q.bytes.size(), "q");
-  if (r.empty()) r = compare_upload(mem_, cache_, im_.cache.data(), im_.cache.size(), "kv cache");
-  if (r.empty()) r = compare_upload(mem_, cu_, im_.cu_seqlens_q.data(), im_.cu_seqlens_q.size() * 4, "cu_seqlens_q");
-  if (r.empty()) r = compare_upload(mem_, seqlens_, im_.seqlens_k.data(), im_.seqlens_k.size() * 4, "seqlens_k");
-  if (r.empty()) r = compare_upload(mem_, table_, im_.block_table.data(), im_.block_table.size() * 4, "block_table");
+  std::string r = changed_q();
+  if (r.empty()) r = changed_paged_inputs();
   return r;
 }
 
@@ -227,8 +271,8 @@ call_outcome device_merge::execute(const mla_api* api, mla_context* ctx) {
 }
 
 void device_merge::repoison_outputs() {
-  if (!im_.out.bytes.empty()) mem_.upload(out_.get(), im_.out.bytes.data(), im_.out.bytes.size());
-  if (!im_.lse.bytes.empty()) mem_.upload(lse_.get(), im_.lse.bytes.data(), im_.lse.bytes.size());
+  upload_image(mem_, out_, im_.out);
+  upload_image(mem_, lse_, im_.lse);
 }
 
 void device_merge::download_outputs(host_tensor& out, host_tensor& lse) {

@@ -21,11 +21,13 @@ struct call_outcome {
   bool ok() const { return status == MLA_OK; }
 };
 
-// Uploads the images; args() then describes them with backend pointers.
-class device_absorbed {
+// What the device cases of op A and op B share: q, out, lse and the paged
+// cache's arrays in backend memory, the workspace, and the calls
+// <op>_workspace_size, <op>_plan, <op>_run of the op that takes Args.
+template <class Args>  // mla_absorbed_args, mla_decompressed_args
+class device_attention {
  public:
-  device_absorbed(mla_tools::backend_memory& mem, const absorbed_images& im);
-  mla_absorbed_args& args() { return args_; }
+  Args& args() { return args_; }
   size_t workspace_bytes() const { return workspace_.bytes(); }
 
   // Sizes and allocates the workspace (poisoned), plans and runs, synchronizes.
@@ -46,18 +48,35 @@ class device_absorbed {
   void repoison_outputs();
   // Copies out and lse back into host images shaped like the originals.
   void download_outputs(host_tensor& out, host_tensor& lse);
-  // Empty when the backend left q, cache and index arrays as uploaded; else what changed.
-  std::string changed_inputs();
   void download_workspace(std::vector<unsigned char>& bytes);
 
- private:
-  // Plan + run of `a` with workspace `ws`, then a synchronize.
-  call_outcome plan_and_run(const mla_api* api, mla_context* ctx, const mla_absorbed_args& a);
+ protected:
+  // Uploads q, out, lse and paged's cache and index arrays; fills the fields
+  // of args() that both ops have (c: the attention part of the case).
+  device_attention(mla_tools::backend_memory& mem, const absorbed_images& paged, const absorbed_case& c,
+                   const host_tensor& q, const host_tensor& out, const host_tensor& lse);
+  // Empty when q (or the paged cache and its index arrays) are as uploaded;
+  // else what changed.
+  std::string changed_q();
+  std::string changed_paged_inputs();
+  // Plan + run of `a` with the workspace it names, then a synchronize.
+  call_outcome plan_and_run(const mla_api* api, mla_context* ctx, const Args& a);
+  // Plan + run of `a` with a workspace of its own size.
+  call_outcome with_own_workspace(const mla_api* api, mla_context* ctx, Args a);
 
   mla_tools::backend_memory& mem_;
-  const absorbed_images& im_;
+  const absorbed_images& paged_;
+  const host_tensor &q_image_, &out_image_, &lse_image_;
   mla_tools::device_buffer q_, out_, lse_, cache_, cu_, seqlens_, table_, workspace_;
-  mla_absorbed_args args_{};
+  Args args_{};
+};
+
+// Op A: uploads the images; args() then describes them with backend pointers.
+class device_absorbed : public device_attention<mla_absorbed_args> {
+ public:
+  device_absorbed(mla_tools::backend_memory& mem, const absorbed_images& im);
+  // Empty when the backend left q, cache and index arrays as uploaded; else what changed.
+  std::string changed_inputs();
 };
 
 class device_merge {
@@ -79,6 +98,11 @@ class device_merge {
 
 // A buffer in backend memory holding a copy of `bytes`.
 mla_tools::device_buffer upload_bytes(mla_tools::backend_memory& mem, const void* bytes, size_t n);
+
+// Empty when `b` still holds the n bytes at `original`; else "<what> modified
+// (first changed byte i)".
+std::string compare_upload(mla_tools::backend_memory& mem, const mla_tools::device_buffer& b,
+                           const void* original, size_t n, const char* what);
 
 // mla_tensor over a host_tensor uploaded to `buffer` (origin past the guard).
 mla_tensor tensor_view(const host_tensor& t, const mla_tools::device_buffer& buffer);

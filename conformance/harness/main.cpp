@@ -90,6 +90,31 @@ class progress {
 
 double seconds_since(clock_type::time_point t) { return std::chrono::duration<double>(clock_type::now() - t).count(); }
 
+// The configurations whose caps claim case c (a caps skip logged for each other one).
+template <class Case>  // absorbed_case, decompressed_case
+std::vector<loaded_backend*> claiming(std::vector<loaded_backend>& backends, const Case& c, result_log& log) {
+  std::vector<loaded_backend*> runners;
+  for (loaded_backend& b : backends) {
+    const std::string why = fits_caps(c, b.session->caps);
+    if (why.empty()) runners.push_back(&b);
+    else log.skip(b.session->name, c.name, "caps", "not claimed: " + why, c.seed);
+  }
+  return runners;
+}
+
+// cross_backend: each configuration's out (outputs[k], from runners[k])
+// within tolerance of the first one's, where both ran.
+void check_cross_backend(const std::vector<loaded_backend*>& runners, const std::vector<produced>& outputs,
+                         const reference_outputs& ref, const std::string& name, uint64_t seed, result_log& log) {
+  for (size_t k = 1; k < runners.size(); ++k) {
+    if (!outputs[0].ok || !outputs[k].ok) continue;
+    const std::string vs = "vs " + runners[0]->session->name;
+    const std::string err = compare_outputs(outputs[0].out, outputs[k].out, ref, default_tolerance());
+    if (err.empty()) log.pass(runners[k]->session->name, name, "cross_backend", vs, seed);
+    else log.fail(runners[k]->session->name, name, "cross_backend", vs + ": " + err, seed);
+  }
+}
+
 // Names of every case --filter can select (the per-backend ones by prefix).
 bool filter_matches_anything(const std::string& filter, const catalogue& cat) {
   if (filter.empty()) return true;
@@ -112,6 +137,10 @@ void open_configurations(const mla_plugin_entry& e, const options& opt, const se
   pr.struct_size = sizeof pr;
   const int devices = e.api->probe(&pr) == MLA_OK && pr.num_devices > 0 ? pr.num_devices : 1;
   std::string error;
+  auto unusable = [&] {
+    std::fprintf(stderr, "mla-conformance: backend %s: %s\n", e.name, error.c_str());
+    why_none += std::string(e.name) + ": " + error + "; ";
+  };
   session_config base;
   base.device = opt.device;
   if (opt.memory == "host") base.memory_kind = MLA_MEMORY_HOST;
@@ -121,8 +150,7 @@ void open_configurations(const mla_plugin_entry& e, const options& opt, const se
   }
   auto probe = open_session(e.api, base, error);
   if (!probe) {
-    std::fprintf(stderr, "mla-conformance: backend %s: %s\n", e.name, error.c_str());
-    why_none += std::string(e.name) + ": " + error + "; ";
+    unusable();
     return;
   }
   std::vector<session_config> configs;
@@ -145,8 +173,7 @@ void open_configurations(const mla_plugin_entry& e, const options& opt, const se
   for (const session_config& c : configs) {
     auto s = open_session(e.api, c, error);
     if (!s) {
-      std::fprintf(stderr, "mla-conformance: backend %s: %s\n", e.name, error.c_str());
-      why_none += std::string(e.name) + ": " + error + "; ";
+      unusable();
       continue;
     }
     loaded_backend b;
@@ -290,12 +317,7 @@ int main(int argc, char** argv) {
   for (const absorbed_case& c : cat.absorbed) {
     ++done;
     if (!selected(c.name) || enough_failures()) continue;
-    std::vector<loaded_backend*> runners;
-    for (loaded_backend& b : backends) {
-      const std::string why = fits_caps(c, b.session->caps);
-      if (why.empty()) runners.push_back(&b);
-      else log.skip(b.session->name, c.name, "caps", "not claimed: " + why, c.seed);
-    }
+    const std::vector<loaded_backend*> runners = claiming(backends, c, log);
     if (runners.empty()) continue;
     absorbed_images im = build_absorbed(c);
     const reference_outputs ref = oracle_for(im);
@@ -306,13 +328,7 @@ int main(int argc, char** argv) {
       if (b->invariant) check_batch_invariance(*b->session, im, outputs.back(), log);
       log.add_time(b->session->name, seconds_since(t0));
     }
-    for (size_t k = 1; k < runners.size(); ++k) {
-      if (!outputs[0].ok || !outputs[k].ok) continue;
-      const std::string vs = "vs " + runners[0]->session->name;
-      const std::string err = compare_outputs(outputs[0].out, outputs[k].out, ref, default_tolerance());
-      if (err.empty()) log.pass(runners[k]->session->name, c.name, "cross_backend", vs, c.seed);
-      else log.fail(runners[k]->session->name, c.name, "cross_backend", vs + ": " + err, c.seed);
-    }
+    check_cross_backend(runners, outputs, ref, c.name, c.seed, log);
     prog.tick(done, log.count(verdict::fail));
   }
   for (const merge_case& c : cat.merge) {
@@ -320,7 +336,8 @@ int main(int argc, char** argv) {
     if (!selected(c.name) || enough_failures()) continue;
     const merge_images im = build_merge(c);
     const reference_outputs ref = oracle_for(im);
-    std::vector<std::pair<backend_session*, produced>> outputs;
+    std::vector<loaded_backend*> runners;
+    std::vector<produced> outputs;
     for (loaded_backend& b : backends) {
       if (!b.primary) continue;  // op C has no kernel variants or thread-dependent splits
       const std::string why = fits_caps(c, b.session->caps);
@@ -329,16 +346,11 @@ int main(int argc, char** argv) {
         continue;
       }
       const auto t0 = clock_type::now();
-      outputs.emplace_back(b.session.get(), run_merge_case(*b.session, im, ref, run, log));
+      runners.push_back(&b);
+      outputs.push_back(run_merge_case(*b.session, im, ref, run, log));
       log.add_time(b.session->name, seconds_since(t0));
     }
-    for (size_t k = 1; k < outputs.size(); ++k) {
-      if (!outputs[0].second.ok || !outputs[k].second.ok) continue;
-      const std::string err = compare_outputs(outputs[0].second.out, outputs[k].second.out, ref, default_tolerance());
-      const std::string vs = "vs " + outputs[0].first->name;
-      if (err.empty()) log.pass(outputs[k].first->name, c.name, "cross_backend", vs, c.seed);
-      else log.fail(outputs[k].first->name, c.name, "cross_backend", vs + ": " + err, c.seed);
-    }
+    check_cross_backend(runners, outputs, ref, c.name, c.seed, log);
     prog.tick(done, log.count(verdict::fail));
   }
 
@@ -347,12 +359,7 @@ int main(int argc, char** argv) {
   for (const decompressed_case& c : cat.decompressed) {
     ++done;
     if (!selected(c.name) || enough_failures()) continue;
-    std::vector<loaded_backend*> runners;
-    for (loaded_backend& b : backends) {
-      const std::string why = fits_caps(c, b.session->caps);
-      if (why.empty()) runners.push_back(&b);
-      else log.skip(b.session->name, c.name, "caps", "not claimed: " + why, c.seed);
-    }
+    const std::vector<loaded_backend*> runners = claiming(backends, c, log);
     if (runners.empty()) continue;
     decompressed_images im = build_decompressed(c);
     const reference_outputs ref = oracle_for(im);
@@ -364,13 +371,7 @@ int main(int argc, char** argv) {
       check_modes_and_identity(*b->session, im, ref, outputs.back(), b->primary, log);
       log.add_time(b->session->name, seconds_since(t0));
     }
-    for (size_t k = 1; k < runners.size(); ++k) {
-      if (!outputs[0].ok || !outputs[k].ok) continue;
-      const std::string vs = "vs " + runners[0]->session->name;
-      const std::string err = compare_outputs(outputs[0].out, outputs[k].out, ref, default_tolerance());
-      if (err.empty()) log.pass(runners[k]->session->name, c.name, "cross_backend", vs, c.seed);
-      else log.fail(runners[k]->session->name, c.name, "cross_backend", vs + ": " + err, c.seed);
-    }
+    check_cross_backend(runners, outputs, ref, c.name, c.seed, log);
     prog.tick(done, log.count(verdict::fail));
   }
 

@@ -23,27 +23,17 @@ using namespace negative;
 struct absorbed_fixture {
   absorbed_images im;
   std::unique_ptr<device_absorbed> dev;
-  mla_tools::device_buffer workspace, bad_cu, bad_seqlens, bad_table_high, bad_table_negative;
+  mla_tools::device_buffer workspace;
+  std::vector<mla_tools::device_buffer> bad_index;  // bad_index_arrays
   size_t needed = 0;
   mla_absorbed_args valid{};
   std::vector<unsigned char> workspace_poison;
 };
 
 absorbed_case negative_base(const mla_caps& caps, uint64_t seed) {
-  absorbed_case c;
+  absorbed_case c = negative_attention(caps);
   c.name = "negative-base";
   c.seed = case_seed(seed, c.name);
-  c.heads = 2;
-  c.s_q = {1, 2, 1};
-  c.s_k = {5, 20, 40};
-  c.page_size = std::max(1, std::min(16, caps.max_page_size));
-  c.latent_dim = std::min(512, caps.max_latent_dim);
-  if (caps.latent_dim_multiple > 1) c.latent_dim -= c.latent_dim % caps.latent_dim_multiple;
-  c.rope_dim = std::min(64, caps.max_rope_dim);
-  c.q_dtype = first_claimed(caps.q_dtypes);
-  c.cache_dtype = first_claimed(caps.cache_dtypes);
-  c.out_dtype = first_claimed(caps.out_dtypes);
-  c.out_layout = layout_mode::padded;
   return c;
 }
 
@@ -71,13 +61,7 @@ void run_absorbed_negatives(runner& r, absorbed_fixture& f) {
   backend_session& s = r.s;
   const mla_caps& caps = s.caps;
   using mutate_fn = std::function<void(mla_absorbed_args&)>;
-  struct item {
-    std::string name;
-    int stages;
-    expectation expect;
-    mutate_fn mutate;
-    bool null_args;
-  };
+  using item = arg_case<mla_absorbed_args>;
   const mla_status INV = MLA_ERR_INVALID_ARGUMENT, VER = MLA_ERR_VERSION, UNS = MLA_ERR_UNSUPPORTED,
                    WS = MLA_ERR_WORKSPACE;
   std::vector<item> items;
@@ -158,77 +142,27 @@ void run_absorbed_negatives(runner& r, absorbed_fixture& f) {
   }
   if (s.host_memory) {
     add("cu_seqlens_q(not monotone)", full, {INV}, "cu_seqlens_q",
-        [&](mla_absorbed_args& a) { a.cu_seqlens_q = (const int32_t*)f.bad_cu.get(); });
+        [&](mla_absorbed_args& a) { a.cu_seqlens_q = (const int32_t*)f.bad_index[0].get(); });
     add("seqlens_k(beyond block table)", full, {INV}, "seqlens_k",
-        [&](mla_absorbed_args& a) { a.kv.seqlens_k = (const int32_t*)f.bad_seqlens.get(); });
+        [&](mla_absorbed_args& a) { a.kv.seqlens_k = (const int32_t*)f.bad_index[1].get(); });
     add("block_table(page >= num_pages)", full, {INV}, "block_table",
-        [&](mla_absorbed_args& a) { a.kv.block_table = (const int32_t*)f.bad_table_high.get(); });
+        [&](mla_absorbed_args& a) { a.kv.block_table = (const int32_t*)f.bad_index[2].get(); });
     add("block_table(page < 0)", full, {INV}, "block_table",
-        [&](mla_absorbed_args& a) { a.kv.block_table = (const int32_t*)f.bad_table_negative.get(); });
+        [&](mla_absorbed_args& a) { a.kv.block_table = (const int32_t*)f.bad_index[3].get(); });
   }
 
+  const untouched_fn nothing_written = [&](const std::vector<unsigned char>& ws_before) {
+    return untouched(f, *s.memory, ws_before);
+  };
   for (item& it : items) {
     if (!r.want(it.name)) continue;
-    mla_tools::backend_memory& mem = *s.memory;
-    std::string err;
-    for (int stage : {kSize, kPlan, kRun}) {
-      if (!(it.stages & stage) || !err.empty()) continue;
-      mla_absorbed_args a = f.valid;
-      if (it.mutate) it.mutate(a);
-      const mla_absorbed_args* ap = it.null_args ? nullptr : &a;
-      mem.upload(f.workspace.get(), f.workspace_poison.data(), f.workspace_poison.size());
-      std::vector<unsigned char> ws_before = f.workspace_poison;
-      mla_status st;
-      const char* where = stage == kSize ? "absorbed_workspace_size" : stage == kPlan ? "absorbed_plan" : "absorbed_run";
-      if (stage == kSize) {
-        size_t bytes = 12345;
-        st = s.api->absorbed_workspace_size(s.context, ap, &bytes);
-      } else if (stage == kPlan) {
-        st = s.api->absorbed_plan(s.context, ap);
-      } else {
-        mla_status p = s.api->absorbed_plan(s.context, &f.valid);
-        if (p != MLA_OK) {
-          err = "the valid plan before the run failed: " + last_error_of(s.api);
-          break;
-        }
-        mem.synchronize();
-        mem.download(ws_before.data(), f.workspace.get(), ws_before.size());
-        st = s.api->absorbed_run(s.context, ap);
-      }
-      const std::string msg = last_error_of(s.api);
-      mem.synchronize();
-      err = judge(st, msg, it.expect);
-      if (err.empty()) err = untouched(f, mem, ws_before);
-      if (!err.empty()) err = std::string(where) + ": " + err;
-    }
-    r.verdict_for(it.name, err);
+    r.verdict_for(it.name, judge_stages(s, it, f.valid, f.workspace, f.workspace_poison, nothing_written));
   }
 
   // Plan/run pairing.
   const std::string fresh = "negative/absorbed.run_without_plan";
-  if (r.want(fresh)) {
-    mla_tools::backend_memory& mem = *s.memory;
-    mla_context_desc desc{};  // a new context configured as the session's (same workspace need)
-    desc.struct_size = sizeof desc;
-    desc.stream = mem.stream();
-    desc.device_ordinal = s.config.device;
-    desc.num_threads = s.config.num_threads;
-    desc.flags = s.config.flags;
-    desc.kernel = s.config.kernel.empty() ? nullptr : s.config.kernel.c_str();
-    mla_context* ctx = nullptr;
-    std::string err;
-    mem.upload(f.workspace.get(), f.workspace_poison.data(), f.workspace_poison.size());
-    if (s.api->context_create(&desc, &ctx) != MLA_OK) {
-      err = "context_create failed: " + last_error_of(s.api);
-    } else {
-      const mla_status st = s.api->absorbed_run(ctx, &f.valid);
-      err = judge(st, last_error_of(s.api), {{MLA_ERR_NOT_PLANNED}, "plan"});
-      mem.synchronize();
-      if (err.empty()) err = untouched(f, mem, f.workspace_poison);
-      s.api->context_destroy(ctx);
-    }
-    r.verdict_for(fresh, err);
-  }
+  if (r.want(fresh))
+    r.verdict_for(fresh, judge_run_without_plan(s, f.valid, f.workspace, f.workspace_poison, nothing_written));
   const std::string other = "negative/absorbed.run_after_plan_of_other_batch";
   if (r.want(other)) {
     mla_tools::backend_memory& mem = *s.memory;
@@ -253,23 +187,10 @@ void run_absorbed_negatives(runner& r, absorbed_fixture& f) {
     r.verdict_for(other, err);
   }
   const std::string null_ctx = "negative/absorbed.context=NULL";
-  if (r.want(null_ctx)) {
-    mla_tools::backend_memory& mem = *s.memory;
-    mem.upload(f.workspace.get(), f.workspace_poison.data(), f.workspace_poison.size());
-    const expectation want{{INV}, "ctx|context"};
-    std::string err = judge_call(s.api, [&] { return s.api->absorbed_plan(nullptr, &f.valid); }, want);
-    if (err.empty()) err = judge_call(s.api, [&] { return s.api->absorbed_run(nullptr, &f.valid); }, want);
-    size_t bytes = 0;
-    if (err.empty())
-      err = judge_call(s.api, [&] { return s.api->absorbed_workspace_size(nullptr, &f.valid, &bytes); }, want);
-    mem.synchronize();
-    if (err.empty()) err = untouched(f, mem, f.workspace_poison);
-    r.verdict_for(null_ctx, err);
-  }
+  if (r.want(null_ctx))
+    r.verdict_for(null_ctx, judge_null_context(s, f.valid, f.workspace, f.workspace_poison, nothing_written));
   const std::string null_bytes = "negative/absorbed_workspace_size.bytes=NULL";
-  if (r.want(null_bytes))
-    r.verdict_for(null_bytes, judge_call(s.api, [&] { return s.api->absorbed_workspace_size(s.context, &f.valid, nullptr); },
-                                         {{INV}, "bytes"}));
+  if (r.want(null_bytes)) r.verdict_for(null_bytes, judge_null_bytes(s, f.valid));
 }
 
 void run_context_negatives(runner& r) {
@@ -430,17 +351,7 @@ void run_negative_cases(backend_session& s, uint64_t suite_seed, result_log& log
   f.valid.workspace = f.workspace.get();
   f.valid.workspace_bytes = f.needed;
 
-  std::vector<int32_t> cu = f.im.cu_seqlens_q;
-  std::swap(cu[1], cu[2]);  // {0, 3, 1, 4}: not monotone
-  f.bad_cu = upload_bytes(mem, cu.data(), cu.size() * 4);
-  std::vector<int32_t> sk = f.im.seqlens_k;
-  sk[1] = (int32_t)(f.im.block_table_stride * f.im.spec.page_size + 1);
-  f.bad_seqlens = upload_bytes(mem, sk.data(), sk.size() * 4);
-  std::vector<int32_t> table = f.im.block_table;
-  table[(size_t)f.im.block_table_stride] = (int32_t)f.im.num_pages;  // sequence 1, page 0
-  f.bad_table_high = upload_bytes(mem, table.data(), table.size() * 4);
-  table[(size_t)f.im.block_table_stride] = -1;
-  f.bad_table_negative = upload_bytes(mem, table.data(), table.size() * 4);
+  f.bad_index = bad_index_arrays(mem, f.im);
   run_absorbed_negatives(r, f);
 }
 

@@ -20,19 +20,8 @@ decompressed_case decompressed_base(const mla_caps& caps, uint64_t seed) {
   decompressed_case d;
   d.name = "negative-decompressed-base";
   d.seed = case_seed(seed, d.name);
-  absorbed_case& c = d.attention;
-  c.seed = d.seed;
-  c.heads = 2;
-  c.s_q = {1, 2, 1};
-  c.s_k = {5, 20, 40};
-  c.page_size = std::max(1, std::min(16, caps.max_page_size));
-  c.latent_dim = std::min(512, caps.max_latent_dim);
-  if (caps.latent_dim_multiple > 1) c.latent_dim -= c.latent_dim % caps.latent_dim_multiple;
-  c.rope_dim = std::min(64, caps.max_rope_dim);
-  c.q_dtype = first_claimed(caps.q_dtypes);
-  c.cache_dtype = first_claimed(caps.cache_dtypes);
-  c.out_dtype = first_claimed(caps.out_dtypes);
-  c.out_layout = layout_mode::padded;
+  d.attention = negative_attention(caps);
+  d.attention.seed = d.seed;
   d.nope_dim = std::max(1, std::min(128, caps.max_nope_dim));
   d.v_dim = std::max(1, std::min(128, caps.max_v_dim));
   d.weight_dtype = first_claimed(caps.weight_dtypes);
@@ -70,13 +59,7 @@ void run_decompressed_negatives(runner& r) {
     return;
   }
   using mutate_fn = std::function<void(mla_decompressed_args&)>;
-  struct item {
-    std::string name;
-    int stages;
-    expectation expect;
-    mutate_fn mutate;
-    bool null_args;
-  };
+  using item = arg_case<mla_decompressed_args>;
   const mla_status INV = MLA_ERR_INVALID_ARGUMENT, VER = MLA_ERR_VERSION, UNS = MLA_ERR_UNSUPPORTED,
                    WS = MLA_ERR_WORKSPACE;
   std::vector<item> items;
@@ -194,22 +177,9 @@ void run_decompressed_negatives(runner& r) {
   std::vector<unsigned char> poison(workspace.bytes(), 0xA5);
   valid.workspace = workspace.get();
   valid.workspace_bytes = needed;
-  {
-    const absorbed_images& b = im.base;
-    std::vector<int32_t> cu = b.cu_seqlens_q;
-    std::swap(cu[1], cu[2]);
-    bad_buffers[0] = upload_bytes(mem, cu.data(), cu.size() * 4);
-    std::vector<int32_t> sk = b.seqlens_k;
-    sk[1] = (int32_t)(b.block_table_stride * b.spec.page_size + 1);
-    bad_buffers[1] = upload_bytes(mem, sk.data(), sk.size() * 4);
-    std::vector<int32_t> table = b.block_table;
-    table[(size_t)b.block_table_stride] = (int32_t)b.num_pages;
-    bad_buffers[2] = upload_bytes(mem, table.data(), table.size() * 4);
-    table[(size_t)b.block_table_stride] = -1;
-    bad_buffers[3] = upload_bytes(mem, table.data(), table.size() * 4);
-  }
+  bad_buffers = bad_index_arrays(mem, im.base);
   // Nothing written: out, lse and the workspace as they were before the call.
-  auto untouched = [&](const std::vector<unsigned char>& ws_before) {
+  const untouched_fn untouched = [&](const std::vector<unsigned char>& ws_before) {
     host_tensor out, lse;
     dev.download_outputs(out, lse);
     std::string err;
@@ -227,62 +197,11 @@ void run_decompressed_negatives(runner& r) {
   for (item& it : items) {
     if (!uses_workspace && it.name.find(".workspace") != std::string::npos) continue;
     if (!r.want(it.name)) continue;
-    std::string err;
-    for (int stage : {kSize, kPlan, kRun}) {
-      if (!(it.stages & stage) || !err.empty()) continue;
-      A a = valid;
-      if (it.mutate) it.mutate(a);
-      const A* ap = it.null_args ? nullptr : &a;
-      mem.upload(workspace.get(), poison.data(), poison.size());
-      std::vector<unsigned char> ws_before = poison;
-      mla_status st;
-      const char* where = stage == kSize ? "decompressed_workspace_size"
-                          : stage == kPlan ? "decompressed_plan" : "decompressed_run";
-      if (stage == kSize) {
-        size_t bytes = 12345;
-        st = s.api->decompressed_workspace_size(s.context, ap, &bytes);
-      } else if (stage == kPlan) {
-        st = s.api->decompressed_plan(s.context, ap);
-      } else {
-        if (s.api->decompressed_plan(s.context, &valid) != MLA_OK) {
-          err = "the valid plan before the run failed: " + last_error_of(s.api);
-          break;
-        }
-        mem.synchronize();
-        mem.download(ws_before.data(), workspace.get(), ws_before.size());
-        st = s.api->decompressed_run(s.context, ap);
-      }
-      const std::string msg = last_error_of(s.api);
-      mem.synchronize();
-      err = judge(st, msg, it.expect);
-      if (err.empty()) err = untouched(ws_before);
-      if (!err.empty()) err = std::string(where) + ": " + err;
-    }
-    r.verdict_for(it.name, err);
+    r.verdict_for(it.name, judge_stages(s, it, valid, workspace, poison, untouched));
   }
 
-  if (r.want(extra[0])) {  // a run on a fresh context: no plan
-    mla_context_desc desc{};
-    desc.struct_size = sizeof desc;
-    desc.stream = mem.stream();
-    desc.device_ordinal = s.config.device;
-    desc.num_threads = s.config.num_threads;
-    desc.flags = s.config.flags;
-    desc.kernel = s.config.kernel.empty() ? nullptr : s.config.kernel.c_str();
-    mla_context* ctx = nullptr;
-    std::string err;
-    mem.upload(workspace.get(), poison.data(), poison.size());
-    if (s.api->context_create(&desc, &ctx) != MLA_OK) {
-      err = "context_create failed: " + last_error_of(s.api);
-    } else {
-      const mla_status st = s.api->decompressed_run(ctx, &valid);  // before last_error()
-      err = judge(st, last_error_of(s.api), {{MLA_ERR_NOT_PLANNED}, "plan"});
-      mem.synchronize();
-      if (err.empty()) err = untouched(poison);
-      s.api->context_destroy(ctx);
-    }
-    r.verdict_for(extra[0], err);
-  }
+  if (r.want(extra[0]))  // a run on a fresh context: no plan
+    r.verdict_for(extra[0], judge_run_without_plan(s, valid, workspace, poison, untouched));
   if (r.want(extra[1])) {  // planned for FORCE, run as FORCE_ABSORBED: the mode is part of the plan
     std::string err;
     if (s.api->decompressed_plan(s.context, &valid) != MLA_OK) {
@@ -300,22 +219,8 @@ void run_decompressed_negatives(runner& r) {
     }
     r.verdict_for(extra[1], err);
   }
-  if (r.want(extra[2])) {
-    mem.upload(workspace.get(), poison.data(), poison.size());
-    const expectation want{{INV}, "ctx|context"};
-    size_t bytes = 0;
-    std::string err = judge_call(s.api, [&] { return s.api->decompressed_plan(nullptr, &valid); }, want);
-    if (err.empty()) err = judge_call(s.api, [&] { return s.api->decompressed_run(nullptr, &valid); }, want);
-    if (err.empty())
-      err = judge_call(s.api, [&] { return s.api->decompressed_workspace_size(nullptr, &valid, &bytes); }, want);
-    mem.synchronize();
-    if (err.empty()) err = untouched(poison);
-    r.verdict_for(extra[2], err);
-  }
-  if (r.want(extra[3]))
-    r.verdict_for(extra[3],
-                  judge_call(s.api, [&] { return s.api->decompressed_workspace_size(s.context, &valid, nullptr); },
-                             {{INV}, "bytes"}));
+  if (r.want(extra[2])) r.verdict_for(extra[2], judge_null_context(s, valid, workspace, poison, untouched));
+  if (r.want(extra[3])) r.verdict_for(extra[3], judge_null_bytes(s, valid));
 }
 
 }  // namespace negative

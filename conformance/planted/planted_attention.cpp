@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "planted_attention.hpp"
 
+#include "planted_elements.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -12,34 +14,6 @@
 
 namespace planted {
 namespace {
-
-// Element access by dtype.  f16 through the compiler's _Float16, bf16 by
-// truncating the float's bit pattern with round-to-nearest-even.
-float load(const void* base, int32_t dtype, int64_t index) {
-  switch (dtype) {
-    case MLA_DTYPE_F32: return static_cast<const float*>(base)[index];
-    case MLA_DTYPE_F16: return (float)static_cast<const _Float16*>(base)[index];
-    default: {
-      const uint32_t bits = (uint32_t) static_cast<const uint16_t*>(base)[index] << 16;
-      float f;
-      std::memcpy(&f, &bits, 4);
-      return f;
-    }
-  }
-}
-
-void store(void* base, int32_t dtype, int64_t index, float v) {
-  switch (dtype) {
-    case MLA_DTYPE_F32: static_cast<float*>(base)[index] = v; break;
-    case MLA_DTYPE_F16: static_cast<_Float16*>(base)[index] = (_Float16)v; break;
-    default: {
-      uint32_t bits;
-      std::memcpy(&bits, &v, 4);
-      const uint16_t out = std::isnan(v) ? (uint16_t)0x7FC0 : (uint16_t)((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
-      static_cast<uint16_t*>(base)[index] = out;
-    }
-  }
-}
 
 float round_bf16(float v) {
   uint16_t bits = 0;

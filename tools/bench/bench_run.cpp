@@ -114,14 +114,74 @@ void paged_workload::decode_row(int b, int t, float* row) const {
   mla_tools::decode(dtype, cache_host.data() + page * page_bytes + (t % kPageSize) * kRow * elem, row, kRow);
 }
 
-bench_result run_case(mla_tools::backend_session& session, const bench_case& c, const bench_settings& s) {
-  if (c.op == bench_op::decompressed) return run_decompressed_case(session, c, s);
+bench_result start_result(const bench_case& c, std::vector<int>& s_k) {
   bench_result r;
   r.c = &c;
-  const std::vector<int> s_k = case_seqlens(c);
+  s_k = case_seqlens(c);
   double sum_sk = 0;
   for (int v : s_k) sum_sk += v;
   r.mean_s_k = sum_sk / c.batch;
+  return r;
+}
+
+query_offsets upload_query_offsets(mla_tools::backend_memory& mem, const bench_case& c) {
+  query_offsets cu;
+  cu.host.assign(c.batch + 1, 0);
+  for (int b = 0; b < c.batch; ++b) cu.host[b + 1] = cu.host[b] + c.s_q;
+  cu.dev = device_buffer(mem, cu.host.size() * 4);
+  mem.upload(cu.dev.get(), cu.host.data(), cu.host.size() * 4);
+  return cu;
+}
+
+template <class Args>
+void fill_shared_args(Args& a, const bench_case& c, int64_t total_q, const query_offsets& cu, const paged_workload& w) {
+  a.struct_size = sizeof(a);
+  a.batch = c.batch;
+  a.num_heads = c.heads;
+  a.latent_dim = kLatentDim;
+  a.rope_dim = kRopeDim;
+  a.total_q = total_q;
+  a.max_seqlen_q = c.s_q;
+  a.causal = 1;
+  a.scale = float(1.0 / std::sqrt(192.0));
+  a.cu_seqlens_q = static_cast<const int32_t*>(cu.dev.get());
+  a.lse = mla_tools::make_tensor(nullptr, MLA_DTYPE_F32, 0, 0, 0);  // an engine's decode step and a prefill want no lse
+  a.lse.stride[2] = 0;
+  a.kv = w.view(0);
+}
+template void fill_shared_args(mla_absorbed_args&, const bench_case&, int64_t, const query_offsets&,
+                               const paged_workload&);
+template void fill_shared_args(mla_decompressed_args&, const bench_case&, int64_t, const query_offsets&,
+                               const paged_workload&);
+
+bool plan_and_run_once(mla_tools::backend_session& session, bench_result& r, const std::string& op,
+                       const std::function<mla_status()>& plan, const std::function<mla_status()>& run) {
+  auto& mem = session.memory();
+  const auto t0 = std::chrono::steady_clock::now();
+  mla_status st = plan();
+  mem.synchronize();
+  r.plan_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  if (st != MLA_OK) return r.error = session.describe_failure((op + "_plan").c_str(), st), false;
+  st = run();
+  if (st != MLA_OK) return r.error = session.describe_failure((op + "_run").c_str(), st), false;
+  mem.synchronize();
+  return true;
+}
+
+void time_launches(mla_tools::backend_memory& mem, const std::function<void()>& launch, const bench_settings& s,
+                   int calibration_repeats, bench_result& r) {
+  r.iters = s.iters;
+  if (r.iters <= 0) {
+    const double once = mem.time_ms(launch, 1, calibration_repeats);
+    r.iters = (int)std::min(1000.0, std::max(1.0, std::ceil(200.0 / std::max(once, 1e-3))));
+  }
+  r.run_ms = mem.time_ms(launch, r.iters, s.repeats);
+}
+
+bench_result run_case(mla_tools::backend_session& session, const bench_case& c, const bench_settings& s) {
+  if (c.op == bench_op::decompressed) return run_decompressed_case(session, c, s);
+  std::vector<int> s_k;
+  bench_result r = start_result(c, s_k);
   auto& mem = session.memory();
   const mla_api& api = session.api();
   const mla_dtype dt = s.dtype;
@@ -141,27 +201,12 @@ bench_result run_case(mla_tools::backend_session& session, const bench_case& c, 
   mla_tools::encode(dt, qf.data(), q_host.data(), qf.size());
   device_buffer q(mem, q_host.size()), out(mem, (size_t)total_q * c.heads * kLatentDim * elem);
   mem.upload(q.get(), q_host.data(), q_host.size());
-  std::vector<int32_t> cu(c.batch + 1, 0);
-  for (int b = 0; b < c.batch; ++b) cu[b + 1] = cu[b] + s_q[b];
-  device_buffer cu_dev(mem, cu.size() * 4);
-  mem.upload(cu_dev.get(), cu.data(), cu.size() * 4);
+  const query_offsets cu = upload_query_offsets(mem, c);
 
   mla_absorbed_args a{};
-  a.struct_size = sizeof(a);
-  a.batch = c.batch;
-  a.num_heads = c.heads;
-  a.latent_dim = kLatentDim;
-  a.rope_dim = kRopeDim;
-  a.total_q = total_q;
-  a.max_seqlen_q = c.s_q;
-  a.causal = 1;
-  a.scale = float(1.0 / std::sqrt(192.0));
-  a.cu_seqlens_q = static_cast<const int32_t*>(cu_dev.get());
+  fill_shared_args(a, c, total_q, cu, w);
   a.q = mla_tools::make_tensor(q.get(), dt, (int64_t)c.heads * kRow, kRow, 1);
   a.out = mla_tools::make_tensor(out.get(), dt, (int64_t)c.heads * kLatentDim, kLatentDim, 1);
-  a.lse = mla_tools::make_tensor(nullptr, MLA_DTYPE_F32, 0, 0, 0);  // an engine's decode step needs no lse
-  a.lse.stride[2] = 0;
-  a.kv = w.view(0);
 
   mla_status st = api.absorbed_workspace_size(session.context(), &a, &r.workspace_bytes);
   if (st != MLA_OK) return r.error = session.describe_failure("absorbed_workspace_size", st), r;
@@ -170,14 +215,10 @@ bench_result run_case(mla_tools::backend_session& session, const bench_case& c, 
   a.workspace_bytes = r.workspace_bytes;
 
   // ---- plan once (timed once), run once, check a sample.
-  const auto t0 = std::chrono::steady_clock::now();
-  st = api.absorbed_plan(session.context(), &a);
-  mem.synchronize();
-  r.plan_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  if (st != MLA_OK) return r.error = session.describe_failure("absorbed_plan", st), r;
-  st = api.absorbed_run(session.context(), &a);
-  if (st != MLA_OK) return r.error = session.describe_failure("absorbed_run", st), r;
-  mem.synchronize();
+  if (!plan_and_run_once(
+          session, r, "absorbed", [&] { return api.absorbed_plan(session.context(), &a); },
+          [&] { return api.absorbed_run(session.context(), &a); }))
+    return r;
 
   r.check_ok = true;
   const std::vector<int> check_heads = c.heads > 1 ? std::vector<int>{0, c.heads - 1} : std::vector<int>{0};
@@ -185,7 +226,7 @@ bench_result run_case(mla_tools::backend_session& session, const bench_case& c, 
   for (int b : check_seqs)
     for (int i : c.s_q > 1 ? std::vector<int>{0, c.s_q - 1} : std::vector<int>{0}) {
       const int visible = (int)visible_keys(c.s_q, s_k[b], i, true);
-      const int64_t row = cu[b] + i;
+      const int64_t row = cu.host[b] + i;
       std::vector<double> qs, keys((size_t)visible * kRow);
       std::vector<float> got, row_out((size_t)c.heads * kLatentDim);
       std::vector<uint8_t> raw(row_out.size() * elem);
@@ -218,12 +259,7 @@ bench_result run_case(mla_tools::backend_session& session, const bench_case& c, 
     const mla_status rs = api.absorbed_run(session.context(), &a);
     if (rs != MLA_OK && timed_status == MLA_OK) timed_status = rs;
   };
-  r.iters = s.iters;
-  if (r.iters <= 0) {
-    const double once = mem.time_ms(launch, 1, 3);
-    r.iters = (int)std::min(1000.0, std::max(1.0, std::ceil(200.0 / std::max(once, 1e-3))));
-  }
-  r.run_ms = mem.time_ms(launch, r.iters, s.repeats);
+  time_launches(mem, launch, s, 3, r);
   if (timed_status != MLA_OK) r.error = session.describe_failure("absorbed_run (timed)", timed_status);
   return r;
 }

@@ -8,6 +8,7 @@
 #include <mla/mla_plugin.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -70,5 +71,29 @@ struct paged_workload {
 // `rotation_bytes` decides the copies (1 when 0).
 paged_workload build_paged_workload(mla_tools::backend_memory& mem, const std::vector<int>& s_k, mla_dtype dtype,
                                     uint64_t seed, size_t rotation_bytes);
+
+// What op A's and op B's runs share.
+// A result for case c, its s_k and mean_s_k filled in.
+bench_result start_result(const bench_case& c, std::vector<int>& s_k);
+// The case's cu_seqlens_q (c.s_q queries per sequence), on the host and in backend memory.
+struct query_offsets {
+  std::vector<int32_t> host;
+  mla_tools::device_buffer dev;
+};
+query_offsets upload_query_offsets(mla_tools::backend_memory& mem, const bench_case& c);
+// The fields both args structs have, for case c: batch, heads, the dims of
+// the latent cache, total_q, causal, scale 1/sqrt(192), cu_seqlens_q, no lse
+// (NULL data) and copy 0 of w's cache.
+// (Defined for mla_absorbed_args and mla_decompressed_args.)
+template <class Args>
+void fill_shared_args(Args& a, const bench_case& c, int64_t total_q, const query_offsets& cu, const paged_workload& w);
+// `op`_plan (timed into r.plan_ms, synchronized), then one `op`_run,
+// synchronized; false, with r.error set, where either fails.
+bool plan_and_run_once(mla_tools::backend_session& session, bench_result& r, const std::string& op,
+                       const std::function<mla_status()>& plan, const std::function<mla_status()>& run);
+// r.iters (s.iters, or enough launches for ~200 ms after timing one launch
+// `calibration_repeats` times) and r.run_ms, the median per launch.
+void time_launches(mla_tools::backend_memory& mem, const std::function<void()>& launch, const bench_settings& s,
+                   int calibration_repeats, bench_result& r);
 
 }  // namespace mla_bench

@@ -6,7 +6,6 @@
 #include "bench_run.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -27,13 +26,9 @@ constexpr int kRow = kLatentDim + kRopeDim, kDq = kNopeDim + kRopeDim;
 }  // namespace
 
 bench_result run_decompressed_case(mla_tools::backend_session& session, const bench_case& c, const bench_settings& s) {
-  bench_result r;
-  r.c = &c;
+  std::vector<int> s_k;
+  bench_result r = start_result(c, s_k);
   r.mode = s.op_b_mode;
-  const std::vector<int> s_k = case_seqlens(c);
-  double sum_sk = 0;
-  for (int v : s_k) sum_sk += v;
-  r.mean_s_k = sum_sk / c.batch;
   const mla_caps& caps = session.caps();
   if (caps.struct_size < MLA_CAPS_SIZE_1_1 || !(caps.ops & MLA_OP_BIT(MLA_OP_DECOMPRESSED)) ||
       session.api().struct_size < MLA_API_SIZE_1_1) {
@@ -65,34 +60,19 @@ bench_result run_decompressed_case(mla_tools::backend_session& session, const be
   device_buffer q(mem, q_host.size()), weights(mem, w_host.size()), out(mem, (size_t)total_q * c.heads * kVDim * elem);
   mem.upload(q.get(), q_host.data(), q_host.size());
   mem.upload(weights.get(), w_host.data(), w_host.size());
-  std::vector<int32_t> cu(c.batch + 1, 0);
-  for (int b = 0; b < c.batch; ++b) cu[b + 1] = cu[b] + s_q[b];
-  device_buffer cu_dev(mem, cu.size() * 4);
-  mem.upload(cu_dev.get(), cu.data(), cu.size() * 4);
+  const query_offsets cu = upload_query_offsets(mem, c);
 
   mla_decompressed_args a{};
-  a.struct_size = sizeof(a);
-  a.batch = c.batch;
-  a.num_heads = c.heads;
-  a.latent_dim = kLatentDim;
-  a.rope_dim = kRopeDim;
+  fill_shared_args(a, c, total_q, cu, w);  // no lse: a prefill wants none
   a.nope_dim = kNopeDim;
   a.v_dim = kVDim;
-  a.total_q = total_q;
-  a.max_seqlen_q = c.s_q;
-  a.causal = 1;
-  a.scale = float(1.0 / std::sqrt(192.0));
   a.mode = s.op_b_mode;
-  a.cu_seqlens_q = static_cast<const int32_t*>(cu_dev.get());
   a.q = mla_tools::make_tensor(q.get(), dt, (int64_t)c.heads * kDq, kDq, 1);
   const int64_t head_stride = (int64_t)(kNopeDim + kVDim) * kLatentDim;
   a.w_uk = mla_tools::make_tensor(weights.get(), dt, head_stride, kLatentDim, 1);
   a.w_uv = mla_tools::make_tensor(static_cast<uint8_t*>(weights.get()) + (size_t)kNopeDim * kLatentDim * elem, dt,
                                   head_stride, kLatentDim, 1);
   a.out = mla_tools::make_tensor(out.get(), dt, (int64_t)c.heads * kVDim, kVDim, 1);
-  a.lse = mla_tools::make_tensor(nullptr, MLA_DTYPE_F32, 0, 0, 0);  // a prefill wants no lse
-  a.lse.stride[2] = 0;
-  a.kv = w.view(0);
 
   mla_status st = api.decompressed_workspace_size(session.context(), &a, &r.workspace_bytes);
   if (st != MLA_OK) return r.error = session.describe_failure("decompressed_workspace_size", st), r;
@@ -100,14 +80,10 @@ bench_result run_decompressed_case(mla_tools::backend_session& session, const be
   a.workspace = ws.get();
   a.workspace_bytes = r.workspace_bytes;
 
-  const auto t0 = std::chrono::steady_clock::now();
-  st = api.decompressed_plan(session.context(), &a);
-  mem.synchronize();
-  r.plan_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  if (st != MLA_OK) return r.error = session.describe_failure("decompressed_plan", st), r;
-  st = api.decompressed_run(session.context(), &a);
-  if (st != MLA_OK) return r.error = session.describe_failure("decompressed_run", st), r;
-  mem.synchronize();
+  if (!plan_and_run_once(
+          session, r, "decompressed", [&] { return api.decompressed_plan(session.context(), &a); },
+          [&] { return api.decompressed_run(session.context(), &a); }))
+    return r;
 
   // ---- check a sample against the fp64 oracle: head 0 and H-1 of the first
   // and last query row of the first sequence (every key of the head expanded once).
@@ -134,7 +110,7 @@ bench_result run_decompressed_case(mla_tools::backend_session& session, const be
         p.seqlens_k = {visible};
         p.q.assign(kDq, 0.0);
         for (int d = 0; d < kDq; ++d)
-          p.q[d] = mla_tools::round_to(dt, qf[((size_t)(cu[b] + i) * c.heads + h) * kDq + d]);
+          p.q[d] = mla_tools::round_to(dt, qf[((size_t)(cu.host[b] + i) * c.heads + h) * kDq + d]);
         p.w_uk.resize((size_t)kNopeDim * kLatentDim);
         p.w_uv.resize((size_t)kVDim * kLatentDim);
         for (size_t k = 0; k < p.w_uk.size(); ++k) p.w_uk[k] = mla_tools::round_to(dt, wf[(size_t)h * head_stride + k]);
@@ -143,7 +119,7 @@ bench_result run_decompressed_case(mla_tools::backend_session& session, const be
         p.rows = {std::vector<double>(rows.begin(), rows.begin() + (size_t)visible * kRow)};
         std::vector<double> want, want_lse;
         oracle::decompressed(p, want, want_lse);
-        mem.download(raw.data(), static_cast<uint8_t*>(out.get()) + (size_t)(cu[b] + i) * raw.size(), raw.size());
+        mem.download(raw.data(), static_cast<uint8_t*>(out.get()) + (size_t)(cu.host[b] + i) * raw.size(), raw.size());
         mla_tools::decode(dt, raw.data(), out_row.data(), out_row.size());
         // oracle_sample.hpp's tolerance: 2u (|ref| + rms of the head's row).
         const double u = mla_tools::unit_roundoff(dt, dt);
@@ -172,12 +148,7 @@ bench_result run_decompressed_case(mla_tools::backend_session& session, const be
     const mla_status rs = api.decompressed_run(session.context(), &a);
     if (rs != MLA_OK && timed_status == MLA_OK) timed_status = rs;
   };
-  r.iters = s.iters;
-  if (r.iters <= 0) {
-    const double once = mem.time_ms(launch, 1, 1);
-    r.iters = (int)std::min(1000.0, std::max(1.0, std::ceil(200.0 / std::max(once, 1e-3))));
-  }
-  r.run_ms = mem.time_ms(launch, r.iters, s.repeats);
+  time_launches(mem, launch, s, 1, r);
   if (timed_status != MLA_OK) r.error = session.describe_failure("decompressed_run (timed)", timed_status);
   return r;
 }

@@ -10,7 +10,9 @@
 #pragma once
 #include <mla/mla_plugin.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,7 +29,69 @@ struct model_shape {
   double scale = 0;                  // softmax scale
 };
 
-class attention_step {
+// What attention_step (op A) and prefill_step (op B) share: each layer's
+// q (kept on the host as sent, for the checks), out and lse in backend
+// memory, sized for the largest batch so far; the step's query offsets; one
+// workspace; the wall time of the last step.
+class layer_step {
+ public:
+  double last_ms() const { return last_ms_; }          // plan + runs + synchronize
+  size_t workspace_bytes() const { return workspace_needed_; }
+
+ protected:
+  // q rows of q_dim values per head, out rows of out_dim.
+  layer_step(backend_session& session, const model_shape& model, int q_dim, int out_dim);
+  // The step's batch: s_q_, cu_ and cu_dev_ for s_q, the buffers grown to its
+  // rows, each layer's queries drawn from `rng` and uploaded; returns total_q.
+  int64_t begin_step(const std::vector<int>& s_q, splitmix64& rng);
+  // The fields both args structs have: batch, heads, the latent cache's
+  // dims, total_q, the longest s_q, causal, scale, cu_seqlens_q and layer 0's cache.
+  template <class Args>  // mla_absorbed_args, mla_decompressed_args
+  void set_batch_args(Args& a, int64_t total_q, const paged_kv_cache& cache) const {
+    const int batch = (int)s_q_.size();
+    a.struct_size = sizeof(a);
+    a.batch = batch;
+    a.num_heads = m_.heads;
+    a.latent_dim = m_.latent_dim;
+    a.rope_dim = m_.rope_dim;
+    a.total_q = total_q;
+    a.max_seqlen_q = batch ? *std::max_element(s_q_.begin(), s_q_.end()) : 0;
+    a.causal = 1;
+    a.scale = (float)m_.scale;
+    a.cu_seqlens_q = static_cast<const int32_t*>(cu_dev_.get());
+    a.kv = cache.view(0, m_.latent_dim);
+  }
+  // The workspace grown to workspace_needed_ bytes (set by the caller's
+  // <op>_workspace_size), and named in `a`.
+  template <class Args>
+  void use_workspace(Args& a) {
+    if (workspace_needed_ > workspace_.bytes()) workspace_ = device_buffer(s_.memory(), workspace_needed_);
+    a.workspace = workspace_.get();
+    a.workspace_bytes = workspace_.bytes();
+  }
+  // The timed part: set_layer(0), one `op`_plan (the batch is the same for
+  // every layer), then set_layer(l) and `op`_run for every layer, a
+  // synchronize; last_ms_ its wall time.  false with `error` where a call fails.
+  bool plan_and_run_layers(const std::string& op, const std::function<void(int)>& set_layer,
+                           const std::function<mla_status()>& plan, const std::function<mla_status()>& run,
+                           std::string& error);
+
+  backend_session& s_;
+  model_shape m_;
+  int q_dim_, out_dim_;
+  std::vector<int> s_q_, cu_;
+  int64_t capacity_rows_ = 0;
+  std::vector<std::vector<uint8_t>> q_host_;  // per layer, encoded as sent
+  std::vector<device_buffer> q_, out_, lse_;
+  device_buffer cu_dev_, workspace_;
+  size_t workspace_needed_ = 0;
+  double last_ms_ = 0;
+
+ private:
+  void reserve_rows(int64_t total_q);
+};
+
+class attention_step : public layer_step {
  public:
   attention_step(backend_session& session, const model_shape& model);
 
@@ -39,21 +103,6 @@ class attention_step {
 
   // Compares query `i` of sequence `seq` in `layer` with the fp64 oracle.
   sample_result check(int layer, int seq, int i, const paged_kv_cache& cache) const;
-
-  double last_ms() const { return last_ms_; }          // plan + runs + synchronize
-  size_t workspace_bytes() const { return workspace_needed_; }
-
- private:
-  void reserve_rows(int64_t total_q);
-  backend_session& s_;
-  model_shape m_;
-  std::vector<int> s_q_, cu_;
-  int64_t capacity_rows_ = 0;
-  std::vector<std::vector<uint8_t>> q_host_;  // per layer, encoded as sent
-  std::vector<device_buffer> q_, out_, lse_;
-  device_buffer cu_dev_, workspace_;
-  size_t workspace_needed_ = 0;
-  double last_ms_ = 0;
 };
 
 }  // namespace mla_tools

@@ -2,7 +2,6 @@
 #include "prefill_step.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 
 #include <oracle.hpp>
@@ -13,8 +12,7 @@
 namespace mla_tools {
 
 prefill_step::prefill_step(backend_session& session, const model_shape& model, uint64_t seed)
-    : s_(session), m_(model), q_host_(model.layers), w_host_(model.layers), q_(model.layers), w_(model.layers),
-      out_(model.layers), lse_(model.layers) {
+    : layer_step(session, model, kNopeDim + model.rope_dim, kVDim), w_host_(model.layers), w_(model.layers) {
   // kv_b_proj per layer: [H][Dn+Dv][Dl], uniform scaled to variance 1/Dl (k and v of the latent's scale).
   const size_t n = (size_t)m_.heads * (kNopeDim + kVDim) * m_.latent_dim;
   std::vector<float> w(n);
@@ -35,64 +33,23 @@ int prefill_step::break_even() const {
   return c.decompressed_break_even_q;
 }
 
-void prefill_step::reserve_rows(int64_t total_q) {
-  if (total_q <= capacity_rows_) return;
-  const size_t elem = element_bytes(m_.dtype);
-  const size_t dq = (size_t)kNopeDim + m_.rope_dim;
-  for (int l = 0; l < m_.layers; ++l) {
-    q_[l] = device_buffer(s_.memory(), (size_t)total_q * m_.heads * dq * elem);
-    out_[l] = device_buffer(s_.memory(), (size_t)total_q * m_.heads * kVDim * elem);
-    lse_[l] = device_buffer(s_.memory(), (size_t)total_q * m_.heads * sizeof(float));
-  }
-  capacity_rows_ = total_q;
-}
-
 bool prefill_step::run(const std::vector<int>& s_q, const paged_kv_cache& cache, splitmix64& rng,
                        std::string& error) {
   const mla_api& api = s_.api();
   if (api.struct_size < MLA_API_SIZE_1_1 || break_even() == 0)
     return error = "the " + s_.name() + " plugin has no op B (caps.ops lacks MLA_OP_DECOMPRESSED)", false;
-  const int batch = (int)s_q.size();
-  s_q_ = s_q;
-  cu_.assign(batch + 1, 0);
-  for (int b = 0; b < batch; ++b) cu_[b + 1] = cu_[b] + s_q[b];
-  const int64_t total_q = cu_[batch];
-  reserve_rows(std::max<int64_t>(total_q, 1));
-  if (!cu_dev_.get() || cu_dev_.bytes() < cu_.size() * sizeof(int32_t))
-    cu_dev_ = device_buffer(s_.memory(), cu_.size() * sizeof(int32_t));
-  s_.memory().upload(cu_dev_.get(), cu_.data(), cu_.size() * sizeof(int32_t));
-
+  const int64_t total_q = begin_step(s_q, rng);
   const size_t dq = (size_t)kNopeDim + m_.rope_dim, elem = element_bytes(m_.dtype);
-  const size_t q_elems = (size_t)total_q * m_.heads * dq;
-  std::vector<float> values(q_elems);
-  for (int l = 0; l < m_.layers; ++l) {
-    fill_uniform(values.data(), q_elems, rng.next());
-    q_host_[l].resize(q_elems * elem);
-    encode(m_.dtype, values.data(), q_host_[l].data(), q_elems);
-    s_.memory().upload(q_[l].get(), q_host_[l].data(), q_host_[l].size());
-  }
 
   mla_decompressed_args a{};
-  a.struct_size = sizeof(a);
-  a.batch = batch;
-  a.num_heads = m_.heads;
-  a.latent_dim = m_.latent_dim;
-  a.rope_dim = m_.rope_dim;
+  set_batch_args(a, total_q, cache);
   a.nope_dim = kNopeDim;
   a.v_dim = kVDim;
-  a.total_q = total_q;
-  a.max_seqlen_q = batch ? *std::max_element(s_q.begin(), s_q.end()) : 0;
-  a.causal = 1;
-  a.scale = (float)m_.scale;
   a.mode = MLA_DECOMPRESSED_AUTO;
-  a.cu_seqlens_q = static_cast<const int32_t*>(cu_dev_.get());
-  a.kv = cache.view(0, m_.latent_dim);
 
-  mla_status st = api.decompressed_workspace_size(s_.context(), &a, &workspace_needed_);
+  const mla_status st = api.decompressed_workspace_size(s_.context(), &a, &workspace_needed_);
   if (st != MLA_OK) return error = s_.describe_failure("decompressed_workspace_size", st), false;
-  if (workspace_needed_ > workspace_.bytes()) workspace_ = device_buffer(s_.memory(), workspace_needed_);
-  a.workspace = workspace_.get();
-  a.workspace_bytes = workspace_.bytes();
+  use_workspace(a);
 
   const int64_t head_stride = (int64_t)(kNopeDim + kVDim) * m_.latent_dim;
   auto set_layer = [&](int l) {
@@ -104,22 +61,9 @@ bool prefill_step::run(const std::vector<int>& s_q, const paged_kv_cache& cache,
     a.lse = make_tensor(lse_[l].get(), MLA_DTYPE_F32, m_.heads, 1, 0);
     a.kv = cache.view(l, m_.latent_dim);
   };
-  set_layer(0);
-  const auto t0 = std::chrono::steady_clock::now();
-  st = api.decompressed_plan(s_.context(), &a);  // one plan per step, every layer runs on it
-  if (st != MLA_OK) return error = s_.describe_failure("decompressed_plan", st), false;
-  for (int l = 0; l < m_.layers; ++l) {
-    set_layer(l);
-    st = api.decompressed_run(s_.context(), &a);
-    if (st != MLA_OK) return error = s_.describe_failure("decompressed_run", st), false;
-  }
-  try {
-    s_.memory().synchronize();
-  } catch (const std::exception& e) {
-    return error = std::string("synchronize after decompressed_run: ") + e.what(), false;
-  }
-  last_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  return true;
+  return plan_and_run_layers(
+      "decompressed", set_layer, [&] { return api.decompressed_plan(s_.context(), &a); },
+      [&] { return api.decompressed_run(s_.context(), &a); }, error);
 }
 
 sample_result prefill_step::check(int layer, int seq, const paged_kv_cache& cache) const {

@@ -25,7 +25,7 @@
 
 namespace mla_tools {
 
-class prefill_step {
+class prefill_step : public layer_step {
  public:
   // Dn = Dv = 128 (DeepSeek); the weights are drawn once from `seed`.
   prefill_step(backend_session& session, const model_shape& model, uint64_t seed);
@@ -38,23 +38,13 @@ class prefill_step {
   // head's values).
   sample_result check(int layer, int seq, const paged_kv_cache& cache) const;
 
-  double last_ms() const { return last_ms_; }
-  size_t workspace_bytes() const { return workspace_needed_; }
   int break_even() const;  // caps.decompressed_break_even_q (0: the plugin has no op B)
 
   static constexpr int kNopeDim = 128, kVDim = 128;
 
  private:
-  void reserve_rows(int64_t total_q);
-  backend_session& s_;
-  model_shape m_;
-  std::vector<int> s_q_, cu_;
-  int64_t capacity_rows_ = 0;
-  std::vector<std::vector<uint8_t>> q_host_, w_host_;  // per layer, encoded as sent
-  std::vector<device_buffer> q_, w_, out_, lse_;
-  device_buffer cu_dev_, workspace_;
-  size_t workspace_needed_ = 0;
-  double last_ms_ = 0;
+  std::vector<std::vector<uint8_t>> w_host_;  // per layer, encoded as sent
+  std::vector<device_buffer> w_;
 };
 
 }  // namespace mla_tools
