@@ -7,7 +7,8 @@
 //
 // Input: [op][seed: 4 bytes][context][mutation records] (fuzz_input.hpp).
 //   op       % 3: 0 op A (absorbed_*), 1 op C (merge_states), 2 op B
-//            (decompressed_*): each op is one `fuzz_*` function below
+//            (decompressed_*, every mode; a quarter of its sequences near
+//            the break-even): each op is one `fuzz_*` function below
 //   seed     the valid call's shapes, dtypes, layout and values
 //   context  threads 1-3 (% 3), kernel (>> 2 & 3: default, "baseline",
 //            "avx2", unknown), MLA_CONTEXT_BATCH_INVARIANT (bit 4), a 1.0
@@ -38,6 +39,19 @@ constexpr size_t kMaxWorkspace = size_t(64) << 20;  // larger plans are only siz
 const mla_api& api() {
   static const mla_api* table = mla_get_api();
   return *table;
+}
+
+// MLA_FUZZ_TRACE=1: one line per call on stderr (what the model decided,
+// what the plugin answered), to check what a seed does.
+bool tracing() {
+  static const bool on = std::getenv("MLA_FUZZ_TRACE") != nullptr;
+  return on;
+}
+void trace(const char* op, const verdict& v, int sized, size_t need, int planned, int ran) {
+  if (!tracing()) return;
+  std::fprintf(stderr, "mla_fuzz_ops: %s: model %s; workspace_size %d (%zu B), plan %d, run %d; last_error: %s\n", op,
+               v.must_refuse ? "must refuse" : v.memory_legal ? "fuzzer memory" : "foreign memory (sized only)",
+               sized, need, planned, ran, api().last_error());
 }
 
 [[noreturn]] void finding(const char* what) {
@@ -200,14 +214,14 @@ void check_refused(mla_status st, const char* what) {
 // Plans and runs `args` per the model's verdict (see the file comment).
 // `set_workspace` puts the workspace into the args; `plan`/`run` call them.
 template <class Args, class Size, class Plan, class Run>
-void exercise(const context& c, Args& args, buffers& b, verdict v, const std::vector<mutation>& after_plan,
+void exercise(const char* op, const context& c, Args& args, buffers& b, verdict v, const std::vector<mutation>& after_plan,
               const std::vector<mutation>& workspace_mutations, Size size_fn, Plan plan_fn, Run run_fn,
               const std::function<void(Args&, buffers&, const workspace&, verdict&)>& finish_model) {
   size_t need = 0;
   const mla_status sized = size_fn(c.ctx, &args, &need);
   workspace ws;
   if (sized == MLA_OK && need > 0) {
-    if (need > kMaxWorkspace) return;
+    if (need > kMaxWorkspace) return trace(op, v, sized, need, -1, -1);
     ws.id = b.add(need + 256);
     unsigned char* base = b.data(ws.id);
     ws.ptr = base + (256 - reinterpret_cast<uintptr_t>(base) % 256) % 256;
@@ -225,7 +239,7 @@ void exercise(const context& c, Args& args, buffers& b, verdict v, const std::ve
     }
   }
   finish_model(args, b, ws, v);
-  if (!v.must_refuse && !v.memory_legal) return;  // memory we do not own: size only
+  if (!v.must_refuse && !v.memory_legal) return trace(op, v, sized, need, -1, -1);  // memory we do not own: size only
 
   auto before = b.snapshot();
   const mla_status planned = plan_fn(c.ctx, &args);
@@ -238,6 +252,7 @@ void exercise(const context& c, Args& args, buffers& b, verdict v, const std::ve
   const mla_status ran = run_fn(c.ctx, &args);
   if (v.must_refuse) check_refused(ran, "run accepted a call the ABI refuses");
   if (ran != MLA_OK && !b.unchanged_since(before)) finding("a refused run wrote memory");
+  trace(op, v, sized, need, planned, ran);
 }
 
 // ------------------------------------------------------------------ op A
@@ -315,7 +330,7 @@ void fuzz_absorbed(reader& in, rng& r, const context& c) {
   }
   verdict v;
   exercise<mla_absorbed_args>(
-      c, a, b, v, after_plan, ws_mutations, api().absorbed_workspace_size, api().absorbed_plan, api().absorbed_run,
+      "op A", c, a, b, v, after_plan, ws_mutations, api().absorbed_workspace_size, api().absorbed_plan, api().absorbed_run,
       [&](mla_absorbed_args& x, buffers& bufs, const workspace& ws, verdict& vd) {
         model_scale(x.scale, vd);
         const i128 T = x.total_q, Hh = x.num_heads;
@@ -385,9 +400,10 @@ void fuzz_merge(reader& in, rng& r, const context& c) {
   model_aliasing(outputs, 2, inputs, 2, v);
   const span regions[4] = {parts_out, parts_lse, out, lse};
   model_memory(b, regions, 4, v);
-  if (!v.must_refuse && !v.memory_legal) return;
+  if (!v.must_refuse && !v.memory_legal) return trace("op C", v, -1, 0, -1, -1);
   const auto before = b.snapshot();
   const mla_status st = api().merge_states(c.ctx, &m);
+  trace("op C", v, -1, 0, -1, st);
   if (v.must_refuse) check_refused(st, "merge_states accepted a call the ABI refuses");
   if (st != MLA_OK && !b.unchanged_since(before)) finding("a refused merge_states wrote memory");
 }
@@ -398,15 +414,10 @@ void fuzz_decompressed(reader& in, rng& r, const context& c) {
   const mla_caps caps = c.caps();
   mla_decompressed_args d{};
   d.struct_size = sizeof d;
-  if ((caps.ops & MLA_OP_BIT(MLA_OP_DECOMPRESSED)) == 0) {
-    // No op B here: every entry answers UNSUPPORTED, whatever the args.
-    size_t need = 0;
-    if (api().struct_size < MLA_API_SIZE_1_1) return;
-    if (api().decompressed_workspace_size(c.ctx, &d, &need) != MLA_ERR_UNSUPPORTED ||
-        api().decompressed_plan(c.ctx, &d) != MLA_ERR_UNSUPPORTED || api().decompressed_run(c.ctx, nullptr) != MLA_ERR_UNSUPPORTED)
-      finding("a plugin without op B did not answer MLA_ERR_UNSUPPORTED");
-    return;
-  }
+  // The cpu plugin has op B (ABI 1.1): a context without it would leave
+  // op B unfuzzed, so it is a finding, not a skip.
+  if (api().struct_size < MLA_API_SIZE_1_1 || (caps.ops & MLA_OP_BIT(MLA_OP_DECOMPRESSED)) == 0)
+    finding("the cpu plugin does not claim op B (MLA_OP_DECOMPRESSED)");
   buffers b;
   const int32_t B = r.below(4), H = 1 + r.below(4), Dl = 1 + r.below(40), Dr = r.below(3) ? r.below(9) : 0;
   d.batch = B, d.num_heads = H, d.latent_dim = Dl, d.rope_dim = Dr;
@@ -416,7 +427,10 @@ void fuzz_decompressed(reader& in, rng& r, const context& c) {
   std::vector<int32_t> s_q(B), s_k(B), cu(B + 1, 0);
   int32_t max_sq = 0;
   for (int32_t i = 0; i < B; ++i) {
-    s_q[i] = r.below(5), s_k[i] = s_q[i] + r.below(40);
+    // A quarter of the sequences around the cpu plugin's break-even (56
+    // query rows): AUTO then mixes both forms in one call.
+    s_q[i] = r.below(4) == 0 ? 48 + r.below(16) : r.below(5);
+    s_k[i] = s_q[i] + r.below(40);
     cu[i + 1] = cu[i] + s_q[i];
     max_sq = std::max(max_sq, s_q[i]);
   }
@@ -481,7 +495,7 @@ void fuzz_decompressed(reader& in, rng& r, const context& c) {
   }
   verdict v;
   exercise<mla_decompressed_args>(
-      c, d, b, v, after_plan, ws_mutations, api().decompressed_workspace_size, api().decompressed_plan,
+      "op B", c, d, b, v, after_plan, ws_mutations, api().decompressed_workspace_size, api().decompressed_plan,
       api().decompressed_run, [&](mla_decompressed_args& x, buffers& bufs, const workspace&, verdict& vd) {
         model_scale(x.scale, vd);
         const i128 T = x.total_q, Hh = x.num_heads;
