@@ -42,6 +42,29 @@ inline span bytes_at(const void* p, i128 bytes) {
   return s;
 }
 
+// The index arrays and the workspace an op A or op B call names
+// (mla_absorbed_args, mla_decompressed_args): the workspace counts only
+// when the plugin asked for one (`sized`, `need` > 0); `ws_used` is the
+// part of it the plugin may write.
+struct index_spans {
+  span cu_seqlens_q, seqlens_k, block_table, workspace, ws_used;
+};
+template <class Args>
+index_spans model_index_spans(const Args& x, bool sized, size_t need) {
+  index_spans s;
+  const i128 Bn = std::max<int32_t>(x.batch, 0);
+  if (Bn) {
+    s.cu_seqlens_q = bytes_at(x.cu_seqlens_q, 4 * (Bn + 1));
+    s.seqlens_k = bytes_at(x.kv.seqlens_k, 4 * Bn);
+    s.block_table = bytes_at(x.kv.block_table, 4 * Bn * std::max<i128>(x.kv.block_table_stride, 0));
+  }
+  if (sized && need > 0) {
+    s.workspace = bytes_at(x.workspace, (i128)x.workspace_bytes);
+    s.ws_used = bytes_at(x.workspace, (i128)std::min(need, x.workspace_bytes));
+  }
+  return s;
+}
+
 // What the model concludes about one call.
 struct verdict {
   bool must_refuse = false;  // a rule of docs/abi.md 4.1 is broken

@@ -338,17 +338,14 @@ void fuzz_absorbed(reader& in, rng& r, const context& c) {
         const span q = model_tensor(x.q, 3, qx, false, vd), out = model_tensor(x.out, 3, ox, false, vd),
                    lse = model_tensor(x.lse, 2, ox, true, vd);
         const span cache = model_cache(x.kv, x.batch, x.latent_dim, x.rope_dim, vd);
-        const i128 Bn = std::max<int32_t>(x.batch, 0);
-        const span cu_s = Bn ? bytes_at(x.cu_seqlens_q, 4 * (Bn + 1)) : span{},
-                   sk_s = Bn ? bytes_at(x.kv.seqlens_k, 4 * Bn) : span{},
-                   bt_s = Bn ? bytes_at(x.kv.block_table, 4 * Bn * std::max<i128>(x.kv.block_table_stride, 0)) : span{};
         size_t need = 0;
         const bool sized = api().absorbed_workspace_size(c.ctx, &x, &need) == MLA_OK;
-        const span ws_s = sized && need > 0 ? bytes_at(x.workspace, (i128)x.workspace_bytes) : span{};
-        const span inputs[6] = {q, cache, cu_s, sk_s, bt_s, ws_s}, outputs[2] = {out, lse};
+        const index_spans ix = model_index_spans(x, sized, need);
+        const span inputs[6] = {q, cache, ix.cu_seqlens_q, ix.seqlens_k, ix.block_table, ix.workspace},
+                   outputs[2] = {out, lse};
         model_aliasing(outputs, 2, inputs, 6, vd);
-        const span ws_used = sized && need > 0 ? bytes_at(x.workspace, (i128)std::min(need, x.workspace_bytes)) : span{};
-        const span regions[8] = {q, out, lse, x.batch > 0 ? cache : span{}, cu_s, sk_s, bt_s, ws_used};
+        const span regions[8] = {q, out, lse, x.batch > 0 ? cache : span{}, ix.cu_seqlens_q, ix.seqlens_k, ix.block_table,
+                                  ix.ws_used};
         model_memory(bufs, regions, 8, vd);
         (void)ws;
       });
@@ -505,17 +502,14 @@ void fuzz_decompressed(reader& in, rng& r, const context& c) {
                    uv = model_tensor(x.w_uv, 3, uvx, false, vd), out = model_tensor(x.out, 3, ox, false, vd),
                    lse = model_tensor(x.lse, 2, ox, true, vd);
         const span cache = model_cache(x.kv, x.batch, x.latent_dim, x.rope_dim, vd);
-        const i128 Bn = std::max<int32_t>(x.batch, 0);
-        const span cu_s = Bn ? bytes_at(x.cu_seqlens_q, 4 * (Bn + 1)) : span{},
-                   sk_s = Bn ? bytes_at(x.kv.seqlens_k, 4 * Bn) : span{},
-                   bt_s = Bn ? bytes_at(x.kv.block_table, 4 * Bn * std::max<i128>(x.kv.block_table_stride, 0)) : span{};
         size_t need = 0;
         const bool sized = api().decompressed_workspace_size(c.ctx, &x, &need) == MLA_OK;
-        const span ws_s = sized && need > 0 ? bytes_at(x.workspace, (i128)x.workspace_bytes) : span{};
-        const span inputs[8] = {q, uk, uv, cache, cu_s, sk_s, bt_s, ws_s}, outputs[2] = {out, lse};
+        const index_spans ix = model_index_spans(x, sized, need);
+        const span inputs[8] = {q, uk, uv, cache, ix.cu_seqlens_q, ix.seqlens_k, ix.block_table, ix.workspace},
+                   outputs[2] = {out, lse};
         model_aliasing(outputs, 2, inputs, 8, vd);
-        const span ws_used = sized && need > 0 ? bytes_at(x.workspace, (i128)std::min(need, x.workspace_bytes)) : span{};
-        const span regions[10] = {q, uk, uv, out, lse, x.batch > 0 ? cache : span{}, cu_s, sk_s, bt_s, ws_used};
+        const span regions[10] = {q, uk, uv, out, lse, x.batch > 0 ? cache : span{}, ix.cu_seqlens_q, ix.seqlens_k, ix.block_table,
+                                  ix.ws_used};
         model_memory(bufs, regions, 10, vd);
       });
 }
