@@ -12,6 +12,7 @@
 #include "../gpu/kernels.hpp"
 #include "absorbed_mma.hpp"
 #include "absorbed_wgmma.hpp"
+#include "decompressed_mma.hpp"
 #include "tile_table.hpp"
 
 namespace mla_gpu {
@@ -140,6 +141,30 @@ bool launch_fast_path(const device_info& dev, const absorbed_params& p, cudaStre
   if (!fitting_tile(dev, level_mma, p.tile.rows, p.tile.block_n)) return false;
   *err = mla_cuda::launch_absorbed_mma(p, stream);
   return true;
+}
+
+// Op B: the mma.sync kernels (there is no wgmma variant yet, so a context
+// at the wgmma level runs them too) for bf16/f16 compute with DeepSeek's
+// dims; everything else takes the SIMT kernels.
+bool opb_fast_path(const device_info& dev, const opb_params& p) {
+  using namespace mla_cuda::opb_config;
+  if (dev.kernel_level < level_mma) return false;
+  if (p.compute_dtype != dtype_bf16 && p.compute_dtype != dtype_f16) return false;
+  if (p.nope_dim != kNope || p.rope_dim != kRope || p.v_dim != kDv || p.latent_dim % kLatentStep != 0) return false;
+  if (p.chunk_keys % kAttendKeys != 0 || p.chunk_keys % kExpandKeys != 0) return false;
+  for (int kernel : {mla_cuda::opb_expand, mla_cuda::opb_attend}) {
+    const mla_cuda::opb_tile_entry* t = mla_cuda::find_opb_tile(level_mma, kernel);
+    if (t == nullptr || t->smem_bytes > dev.smem_per_block) return false;
+  }
+  return true;
+}
+
+cudaError_t launch_opb_expand_fast(const device_info&, const opb_params& p, const opb_round& r, cudaStream_t stream) {
+  return mla_cuda::launch_opb_expand_mma(p, r, stream);
+}
+
+cudaError_t launch_opb_attend_fast(const device_info&, const opb_params& p, const opb_round& r, cudaStream_t stream) {
+  return mla_cuda::launch_opb_attend_mma(p, r, stream);
 }
 
 }  // namespace mla_gpu
