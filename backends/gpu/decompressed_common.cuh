@@ -1,47 +1,21 @@
 // Device helpers every op-B kernel shares (the SIMT kernels here and the
-// vendors' tensor-core kernels): the keys a query row sees, and what one
-// round of the decompressed form covers for one sequence.
+// vendors' tensor-core kernels); the schedule's index math itself is in
+// decompressed_schedule.hpp (host-tested).
 #pragma once
 #include <math.h>
 #include <stdint.h>
 
 #include "decompressed_params.hpp"
+#include "decompressed_schedule.hpp"
 #include "element.cuh"
 #include "vendor.h"
 
 namespace mla_gpu {
 
-// Keys seen by row i (0-based within its sequence): bottom-right causal.
-__device__ __forceinline__ int64_t opb_visible(int causal, int s_q, int s_k, int64_t i) {
-  if (!causal) return s_k;
-  const int64_t end = (int64_t)s_k - s_q + i + 1;
-  return end < 0 ? 0 : (end > s_k ? s_k : end);
-}
-
-// What round (row0, chunk) covers of a sequence: its rows [q_lo, q_hi)
-// inside the pass (sequence-relative) and the keys [key_lo, key_hi) of the
-// chunk that those rows see.  false: nothing (not decompressed form, invalid,
-// no row in the pass, or no key of the chunk seen).
-struct opb_span {
-  int q_lo, q_hi;
-  int key_lo, key_hi;
-};
-
+// What round (row0, chunk) covers of sequence s (decompressed_schedule.hpp).
 __device__ __forceinline__ bool opb_round_span(const opb_params& p, const opb_seq& s, int row0, int chunk,
                                                opb_span& sp) {
-  if (!s.valid || s.form != opb_form_decompressed) return false;
-  const int64_t lo = s.q_begin > row0 ? s.q_begin : row0;
-  const int64_t seq_end = (int64_t)s.q_begin + s.s_q, pass_end = (int64_t)row0 + p.pass_rows;
-  const int64_t hi = seq_end < pass_end ? seq_end : pass_end;
-  if (lo >= hi) return false;
-  const int64_t kend = opb_visible(p.causal, s.s_q, s.s_k, hi - 1 - s.q_begin);
-  const int64_t k0 = (int64_t)chunk * p.chunk_keys, k1 = k0 + p.chunk_keys;
-  if (k0 >= kend) return false;
-  sp.q_lo = (int)(lo - s.q_begin);
-  sp.q_hi = (int)(hi - s.q_begin);
-  sp.key_lo = (int)k0;
-  sp.key_hi = (int)(k1 < kend ? k1 : kend);
-  return true;
+  return opb_round_span(p.pass_rows, p.chunk_keys, p.causal, s, row0, chunk, sp);
 }
 
 // Element offset of the cache row of key t of sequence b; a page index

@@ -213,9 +213,9 @@ __device__ __forceinline__ bool absorbed_row(const opb_params& p, int pass, int 
   const int b = p.owner[r];
   if (b < 0) return false;
   s = p.seqs[b];
-  const int item = pass - s.abs_pass;
-  const int dst = item == 0 ? s.abs_row : 0;
-  grow = s.q_begin + (int64_t)item * p.abs_rows + (r - dst);
+  opb_item it;
+  if (!opb_absorbed_item(s, pass, p.abs_rows, p.causal, it)) return false;  // (cannot happen: b owns row r)
+  grow = s.q_begin + it.i0 + (r - it.dst);
   return true;
 }
 

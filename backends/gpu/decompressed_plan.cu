@@ -48,44 +48,16 @@ __global__ void opb_check_sequences(opb_params p) {
 }
 
 // One thread: a bad cu_seqlens_q invalidates every sequence; then the
-// absorbed-form rows are packed.  A sequence's rows are cut into items at
-// multiples of abs_rows from its own start (so what op A sees of a row does
-// not depend on the batch), and items go in sequence order into the current
-// pass while they fit ("next fit").  All items but a sequence's last fill a
-// pass alone, so a sequence's items sit in consecutive passes, the first at
-// row abs_row, the others at row 0.  Next fit uses at most
-// min(B + ceil(A / abs_rows), 2 ceil(A / abs_rows) + 1) passes for A rows,
-// the bound the host launches (abs_passes); a sequence past it would be a
-// bug and is written as NaN rather than dropped.
+// absorbed-form rows are packed into passes (opb_pack_absorbed).
 __global__ void opb_finish_plan(opb_params p) {
   if (threadIdx.x != 0 || blockIdx.x != 0) return;
-  const bool all_bad = p.status[0] != 0;
-  int pass = 0, fill = 0;
-  bool any = false;
-  for (int b = 0; b < p.batch; ++b) {
-    opb_seq& s = p.seqs[b];
-    if (all_bad) {
-      s.valid = 0;
-      s.s_k = 0;
-    }
-    if (!s.valid || s.form != opb_form_absorbed || s.s_q == 0) continue;
-    const int items = (int)(((int64_t)s.s_q + p.abs_rows - 1) / p.abs_rows);
-    if (!any) {
-      any = true;
-    } else if (items > 1 ? fill > 0 : (int64_t)fill + s.s_q > p.abs_rows) {
-      ++pass;
-      fill = 0;
-    }
-    s.abs_pass = pass;
-    s.abs_row = fill;
-    pass += items - 1;
-    fill = (int)((int64_t)s.s_q - (int64_t)(items - 1) * p.abs_rows) + (items > 1 ? 0 : s.abs_row);
-    if (pass >= p.abs_passes) {
-      s.valid = 0;  // cannot happen (see above); NaN rows instead of silently missing ones
-      s.abs_pass = -1;
+  if (p.status[0] != 0) {
+    for (int b = 0; b < p.batch; ++b) {
+      p.seqs[b].valid = 0;
+      p.seqs[b].s_k = 0;
     }
   }
-  p.status[1] = any ? pass + 1 : 0;
+  p.status[1] = opb_pack_absorbed(p.seqs, p.batch, p.abs_rows, p.abs_passes);
 }
 
 // Op A's plan for absorbed pass `pass` (one block): for each sequence, its
@@ -107,19 +79,13 @@ __global__ void opb_absorbed_pass_plan(opb_params p, absorbed_params ap, int pas
     sp.slot_base = -1;
     sp.pieces = 1;
     sp.reserved = 0;
-    const int item = pass - s.abs_pass;
-    if (s.valid && s.form == opb_form_absorbed && s.abs_pass >= 0 && item >= 0 &&
-        (int64_t)item * p.abs_rows < s.s_q) {
-      const int64_t i0 = (int64_t)item * p.abs_rows;
-      const int n = (int)(s.s_q - i0 < p.abs_rows ? s.s_q - i0 : p.abs_rows);
-      const int dst = item == 0 ? s.abs_row : 0;
-      // Keys seen by the item's last row; op A aligns its rows to them.
-      const int64_t keys = opb_visible(p.causal, s.s_q, s.s_k, i0 + n - 1);
-      sp.q_begin = dst;
-      sp.s_q = n;
-      sp.s_k = (int)keys;
-      sp.n_blocks = (int)((keys + ap.tile.block_n - 1) / ap.tile.block_n);
-      for (int i = 0; i < n; ++i) p.owner[dst + i] = b;
+    opb_item it;
+    if (opb_absorbed_item(s, pass, p.abs_rows, p.causal, it)) {
+      sp.q_begin = it.dst;
+      sp.s_q = it.n;
+      sp.s_k = it.keys;
+      sp.n_blocks = (int)(((int64_t)it.keys + ap.tile.block_n - 1) / ap.tile.block_n);
+      for (int i = 0; i < it.n; ++i) p.owner[it.dst + i] = b;
     }
     ap.plan.seqs[b] = sp;
   }
