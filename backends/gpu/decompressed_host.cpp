@@ -196,8 +196,12 @@ opb_schedule opb_schedule_for(const device_info& dev, const mla_decompressed_arg
     s.n_chunks = (int)ceil_div(keys, chunk);
     s.group_seqs = (int)std::max<int64_t>(1, std::min<int64_t>(B, (int64_t)kOpbKvBudget / (chunk * per_key)));
     s.n_groups = (int)ceil_div(B, s.group_seqs);
+    // Passes of equal size: a last pass of a few rows would expand the
+    // keys its rows see once more for little work.
     const int64_t per_row = H * (Dv + 2) * (int64_t)sizeof(float);
-    s.pass_rows = (int)std::max<int64_t>(1, std::min<int64_t>(std::max<int64_t>(total_q, 1), (int64_t)kOpbStateBudget / per_row));
+    const int64_t most = std::max<int64_t>(1, (int64_t)kOpbStateBudget / per_row);
+    const int64_t passes = std::max<int64_t>(1, ceil_div(total_q, most));
+    s.pass_rows = (int)std::max<int64_t>(1, ceil_div(total_q, passes));
     s.n_passes = (int)ceil_div(total_q, s.pass_rows);
   } else {
     s.pass_rows = (int)std::max<int64_t>(total_q, 1);  // one finalize pass: NaN rows of invalid sequences
@@ -210,7 +214,7 @@ opb_schedule opb_schedule_for(const device_info& dev, const mla_decompressed_arg
     if (rows > 0) {
       s.abs_rows = (int)std::min(rows, std::max(ceil_div(kOpbAbsorbedPairs, H), be));
       const int64_t n = ceil_div(rows, s.abs_rows);
-      s.abs_passes = (int)std::min(B + n, 2 * n + 1);  // next fit's bound (decompressed_plan.cu)
+      s.abs_passes = (int)std::min(n + B - 1, 2 * n + 1);  // next fit's bound (decompressed_schedule.hpp)
       s.qa_dtype = half_type(a.kv.dtype) ? a.kv.dtype : dtype_f32;
       const int64_t pairs = (int64_t)s.abs_rows * H;
       s.a_tile = fast_path_tile(dev, pairs, a.batch, a.latent_dim, a.rope_dim);

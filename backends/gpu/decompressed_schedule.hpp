@@ -55,9 +55,10 @@ MLA_OPB_HD bool opb_round_span(int pass_rows, int chunk_keys, int causal, const 
 // items go in sequence order into the current pass while they fit ("next
 // fit").  Every item but a sequence's last fills a pass alone, so a
 // sequence's items sit in consecutive passes, the first at row abs_row, the
-// others at row 0.  Next fit uses at most min(B + ceil(A / abs_rows),
-// 2 ceil(A / abs_rows) + 1) passes for A rows (two neighbouring passes hold
-// more than abs_rows rows), the bound the host launches (abs_passes); a
+// others at row 0.  Next fit uses at most min(n + B - 1, 2n + 1) passes for
+// A rows of B sequences, n = ceil(A / abs_rows): no more passes than items
+// (sum of ceil(a_b / abs_rows) < A / abs_rows + B), and two neighbouring
+// passes hold more than abs_rows rows.  That is the bound the host launches (abs_passes); a
 // sequence past it would be a bug and is made invalid (NaN rows) rather
 // than dropped.  Returns the passes used.
 MLA_OPB_HD int opb_pack_absorbed(opb_seq* seqs, int batch, int abs_rows, int abs_passes) {

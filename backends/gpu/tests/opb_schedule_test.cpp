@@ -134,7 +134,7 @@ void check_absorbed(batch t, int abs_rows) {
   for (const opb_seq& s : t.seqs)
     if (s.valid && s.form == opb_form_absorbed) rows += s.s_q;
   const int64_t n = (rows + abs_rows - 1) / abs_rows;
-  const int abs_passes = rows == 0 ? 0 : (int)std::min<int64_t>(B + n, 2 * n + 1);
+  const int abs_passes = rows == 0 ? 0 : (int)std::min<int64_t>(n + B - 1, 2 * n + 1);
   std::vector<opb_seq> seqs = t.seqs;
   const int used = opb_pack_absorbed(seqs.data(), B, abs_rows, abs_passes);
   REQUIRE(used <= abs_passes);
