@@ -82,7 +82,8 @@ __global__ void __launch_bounds__(kExpandThreads) opb_expand_mma(opb_params p, o
   // Latent rows of the tile (the gather zeroed those past the keys) and the
   // head's weight rows, both with unit inner stride (host-checked).
   const T* lat = static_cast<const T*>(p.lat) + ((int64_t)slot * p.chunk_keys + t0) * W;
-  const T* w = static_cast<const T*>(part == 0 ? p.wk : p.wv) + (int64_t)h * (part == 0 ? p.wk_head_stride : p.wv_head_stride);
+  const T* w =
+      static_cast<const T*>(part == 0 ? p.wk : p.wv) + (int64_t)h * (part == 0 ? p.wk_head_stride : p.wv_head_stride);
   const int64_t w_ld = part == 0 ? p.wk_row_stride : p.wv_row_stride;
   const uint32_t sa = smem_addr(smem), sb = sa + kExpandStages * (uint32_t)kExpandATile;
   constexpr int kRowChunks = kLatentStep / 8;
@@ -175,7 +176,8 @@ __device__ void load_q(const opb_params& p, const opb_seq& s, int h, int64_t r_l
       } else {
         float e[8];
 #pragma unroll
-        for (int k = 0; k < 8; ++k) e[k] = mla_gpu::load_element(p.q, at + (int64_t)(ch * 8 + k) * p.q_stride[2], p.q_dtype);
+        for (int k = 0; k < 8; ++k)
+          e[k] = mla_gpu::load_element(p.q, at + (int64_t)(ch * 8 + k) * p.q_stride[2], p.q_dtype);
         v = make_uint4(pack2<T>(e[0], e[1]), pack2<T>(e[2], e[3]), pack2<T>(e[4], e[5]), pack2<T>(e[6], e[7]));
       }
     }
@@ -226,7 +228,8 @@ __global__ void __launch_bounds__(kAttendThreads) opb_attend_mma(opb_params p, o
   __syncthreads();  // Q tile complete
   uint32_t qf[kQSteps][4];
 #pragma unroll
-  for (int kk = 0; kk < kQSteps; ++kk) ldmatrix_x4(qf[kk], sq + swz<kQChunks>(warp * 16 + lane % 16, 2 * kk + lane / 16));
+  for (int kk = 0; kk < kQSteps; ++kk)
+    ldmatrix_x4(qf[kk], sq + swz<kQChunks>(warp * 16 + lane % 16, 2 * kk + lane / 16));
 
   // This thread's two rows (g and g + 8 of its warp): visible keys and state.
   int64_t vis[2], pair[2];
@@ -347,7 +350,8 @@ __global__ void __launch_bounds__(kAttendThreads) opb_attend_mma(opb_params p, o
     if (!live[hh]) continue;
 #pragma unroll
     for (int n = 0; n < kOTiles; ++n)
-      *reinterpret_cast<float2*>(p.state_o + pair[hh] * kDv + n * 8 + 2 * tq) = make_float2(o[n][2 * hh], o[n][2 * hh + 1]);
+      *reinterpret_cast<float2*>(p.state_o + pair[hh] * kDv + n * 8 + 2 * tq) =
+          make_float2(o[n][2 * hh], o[n][2 * hh + 1]);
     if (tq == 0) {
       p.state_ml[2 * pair[hh]] = m[hh];
       p.state_ml[2 * pair[hh] + 1] = l[hh];

@@ -190,7 +190,8 @@ opb_schedule opb_schedule_for(const device_info& dev, const mla_decompressed_arg
     const int64_t per_key = (H * (Dk + Dv) + Dl + Dr) * s.esize;
     const int64_t budget_keys = (int64_t)(kOpbKvBudget / (size_t)per_key) / kOpbKeyTile * kOpbKeyTile;
     const int64_t cap = std::max<int64_t>(kOpbMinChunk, std::min<int64_t>(kOpbMaxChunk, budget_keys));
-    int64_t chunk = std::min(cap, std::max<int64_t>(kOpbMinChunk, round_up(ceil_div(keys, kOpbTargetChunks), kOpbKeyTile)));
+    int64_t chunk =
+        std::min(cap, std::max<int64_t>(kOpbMinChunk, round_up(ceil_div(keys, kOpbTargetChunks), kOpbKeyTile)));
     chunk = std::min(chunk, std::max<int64_t>(kOpbKeyTile, round_up(keys, kOpbKeyTile)));
     s.chunk_keys = (int)chunk;
     s.n_chunks = (int)ceil_div(keys, chunk);

@@ -50,8 +50,10 @@ __global__ void opb_gather(opb_params p, opb_round r) {
     const int t = e / W, c = e % W;
     const int64_t at = row_at[t];
     float v = 0.0f;
-    if (at == -1) v = NAN;
-    else if (at >= 0) v = load_element(p.kv, at + (c < Dl ? p.latent_offset + c : p.rope_offset + (c - Dl)), p.kv_dtype);
+    if (at == -1)
+      v = NAN;
+    else if (at >= 0)
+      v = load_element(p.kv, at + (c < Dl ? p.latent_offset + c : p.rope_offset + (c - Dl)), p.kv_dtype);
     store_element(p.lat, base + e, p.compute_dtype, v);
   }
 }
@@ -77,8 +79,10 @@ __global__ void opb_expand_simt(opb_params p, opb_round r) {
     float acc = 0.0f;
     for (int l = 0; l < Dl; ++l)
       acc += load_element(p.lat, lat0 + (int64_t)t * W + l, p.compute_dtype) * load_element(w, w0 + l * ws[2], w_dtype);
-    if (is_k) store_element(p.k, (kv_row0 + t) * Dk + o, p.compute_dtype, acc);
-    else store_element(p.v, (kv_row0 + t) * Dv + (o - Dn), p.compute_dtype, acc);
+    if (is_k)
+      store_element(p.k, (kv_row0 + t) * Dk + o, p.compute_dtype, acc);
+    else
+      store_element(p.v, (kv_row0 + t) * Dv + (o - Dn), p.compute_dtype, acc);
   }
   for (int e = threadIdx.x; e < kOpbKeyTile * Dr; e += blockDim.x) {
     const int t = e / Dr, c = e % Dr;
@@ -221,48 +225,63 @@ __device__ __forceinline__ bool absorbed_row(const opb_params& p, int pass, int 
 
 constexpr int kProjectThreads = 128;
 
+// The projections walk the pass's (row, head) pairs with a bounded grid: in
+// AUTO most passes are empty (the host launches a bound), and a block per
+// pair would cost a launch of abs_rows x H blocks for nothing.
+constexpr int kProjectBlocks = 1024;
+
 __global__ void __launch_bounds__(kProjectThreads) opb_project_q(opb_params p, int pass) {
   __shared__ float qn[kOpbMaxNope];
   const int H = p.heads, Dn = p.nope_dim, Dl = p.latent_dim, Dr = p.rope_dim, D = Dl + Dr;
-  const int r = blockIdx.x / H, h = blockIdx.x % H;
-  opb_seq s;
-  int64_t grow;
-  if (!absorbed_row(p, pass, r, s, grow)) return;
-  const int64_t q0 = grow * p.q_stride[0] + (int64_t)h * p.q_stride[1];
-  for (int n = threadIdx.x; n < Dn; n += blockDim.x) qn[n] = load_element(p.q, q0 + (int64_t)n * p.q_stride[2], p.q_dtype);
-  __syncthreads();
-  const int64_t dst = ((int64_t)r * H + h) * D;
-  const int64_t w0 = (int64_t)h * p.w_uk_stride[0];
-  for (int l = threadIdx.x; l < Dl; l += blockDim.x) {
-    float acc = 0.0f;
-    for (int n = 0; n < Dn; ++n)
-      acc += qn[n] * load_element(p.w_uk, w0 + (int64_t)n * p.w_uk_stride[1] + (int64_t)l * p.w_uk_stride[2], p.w_uk_dtype);
-    store_element(p.qa, dst + l, p.qa_dtype, acc);
+  for (int64_t e = blockIdx.x; e < (int64_t)p.abs_rows * H; e += gridDim.x) {
+    const int r = (int)(e / H), h = (int)(e % H);
+    opb_seq s;
+    int64_t grow;
+    if (!absorbed_row(p, pass, r, s, grow)) continue;
+    __syncthreads();  // qn of the previous pair is consumed
+    const int64_t q0 = grow * p.q_stride[0] + (int64_t)h * p.q_stride[1];
+    for (int n = threadIdx.x; n < Dn; n += blockDim.x)
+      qn[n] = load_element(p.q, q0 + (int64_t)n * p.q_stride[2], p.q_dtype);
+    __syncthreads();
+    const int64_t dst = ((int64_t)r * H + h) * D;
+    const int64_t w0 = (int64_t)h * p.w_uk_stride[0];
+    for (int l = threadIdx.x; l < Dl; l += blockDim.x) {
+      float acc = 0.0f;
+      for (int n = 0; n < Dn; ++n)
+        acc += qn[n] *
+               load_element(p.w_uk, w0 + (int64_t)n * p.w_uk_stride[1] + (int64_t)l * p.w_uk_stride[2], p.w_uk_dtype);
+      store_element(p.qa, dst + l, p.qa_dtype, acc);
+    }
+    for (int c = threadIdx.x; c < Dr; c += blockDim.x)
+      store_element(p.qa, dst + Dl + c, p.qa_dtype,
+                    load_element(p.q, q0 + (int64_t)(Dn + c) * p.q_stride[2], p.q_dtype));
   }
-  for (int c = threadIdx.x; c < Dr; c += blockDim.x)
-    store_element(p.qa, dst + Dl + c, p.qa_dtype, load_element(p.q, q0 + (int64_t)(Dn + c) * p.q_stride[2], p.q_dtype));
 }
 
 __global__ void __launch_bounds__(kProjectThreads) opb_project_out(opb_params p, int pass) {
   extern __shared__ float oa[];  // [Dl]
   const int H = p.heads, Dl = p.latent_dim, Dv = p.v_dim;
-  const int r = blockIdx.x / H, h = blockIdx.x % H;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, warps = blockDim.x / 32;
-  opb_seq s;
-  int64_t grow;
-  if (!absorbed_row(p, pass, r, s, grow)) return;
-  const int64_t pair = (int64_t)r * H + h;
-  for (int l = threadIdx.x; l < Dl; l += blockDim.x) oa[l] = p.oa[pair * Dl + l];
-  __syncthreads();
-  const int64_t out0 = grow * p.out_stride[0] + (int64_t)h * p.out_stride[1];
-  for (int d = warp; d < Dv; d += warps) {
-    const int64_t w0 = (int64_t)h * p.w_uv_stride[0] + (int64_t)d * p.w_uv_stride[1];
-    float acc = 0.0f;
-    for (int l = lane; l < Dl; l += 32) acc += oa[l] * load_element(p.w_uv, w0 + (int64_t)l * p.w_uv_stride[2], p.w_uv_dtype);
-    acc = warp_sum_lane0(acc);
-    if (lane == 0) store_element(p.out, out0 + (int64_t)d * p.out_stride[2], p.out_dtype, acc);
+  for (int64_t e = blockIdx.x; e < (int64_t)p.abs_rows * H; e += gridDim.x) {
+    const int r = (int)(e / H), h = (int)(e % H);
+    opb_seq s;
+    int64_t grow;
+    if (!absorbed_row(p, pass, r, s, grow)) continue;
+    __syncthreads();  // oa of the previous pair is consumed
+    const int64_t pair = (int64_t)r * H + h;
+    for (int l = threadIdx.x; l < Dl; l += blockDim.x) oa[l] = p.oa[pair * Dl + l];
+    __syncthreads();
+    const int64_t out0 = grow * p.out_stride[0] + (int64_t)h * p.out_stride[1];
+    for (int d = warp; d < Dv; d += warps) {
+      const int64_t w0 = (int64_t)h * p.w_uv_stride[0] + (int64_t)d * p.w_uv_stride[1];
+      float acc = 0.0f;
+      for (int l = lane; l < Dl; l += 32)
+        acc += oa[l] * load_element(p.w_uv, w0 + (int64_t)l * p.w_uv_stride[2], p.w_uv_dtype);
+      acc = warp_sum_lane0(acc);
+      if (lane == 0) store_element(p.out, out0 + (int64_t)d * p.out_stride[2], p.out_dtype, acc);
+    }
+    if (threadIdx.x == 0 && p.lse) p.lse[grow * p.lse_stride[0] + (int64_t)h * p.lse_stride[1]] = p.la[pair];
   }
-  if (threadIdx.x == 0 && p.lse) p.lse[grow * p.lse_stride[0] + (int64_t)h * p.lse_stride[1]] = p.la[pair];
 }
 
 int tiles_per_chunk(const opb_params& p) { return p.chunk_keys / kOpbKeyTile; }
@@ -302,14 +321,19 @@ cudaError_t launch_opb_convert_weights(const opb_params& p, void* dst, cudaStrea
   return cudaGetLastError();
 }
 
+static unsigned project_blocks(const opb_params& p) {
+  const int64_t pairs = (int64_t)p.abs_rows * p.heads;
+  return (unsigned)(pairs < kProjectBlocks ? (pairs > 0 ? pairs : 1) : kProjectBlocks);
+}
+
 cudaError_t launch_opb_project_q(const opb_params& p, int pass, cudaStream_t stream) {
-  opb_project_q<<<(unsigned)((int64_t)p.abs_rows * p.heads), kProjectThreads, 0, stream>>>(p, pass);
+  opb_project_q<<<project_blocks(p), kProjectThreads, 0, stream>>>(p, pass);
   return cudaGetLastError();
 }
 
 cudaError_t launch_opb_project_out(const opb_params& p, int pass, cudaStream_t stream) {
   const size_t smem = (size_t)p.latent_dim * sizeof(float);
-  opb_project_out<<<(unsigned)((int64_t)p.abs_rows * p.heads), kProjectThreads, smem, stream>>>(p, pass);
+  opb_project_out<<<project_blocks(p), kProjectThreads, smem, stream>>>(p, pass);
   return cudaGetLastError();
 }
 

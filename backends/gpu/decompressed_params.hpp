@@ -26,13 +26,13 @@
 namespace mla_gpu {
 
 // Provisional sizes (chosen by reasoning, not yet measured on a GPU).
-constexpr int kOpbKeyTile = 64;                  // keys of one expansion / attention tile
-constexpr int kOpbMinChunk = 512;                // keys per chunk: at least ...
-constexpr int kOpbMaxChunk = 4096;               // ... at most ...
-constexpr int kOpbTargetChunks = 16;             // ... aiming at this many chunks per longest sequence
+constexpr int kOpbKeyTile = 64;                        // keys of one expansion / attention tile
+constexpr int kOpbMinChunk = 512;                      // keys per chunk: at least ...
+constexpr int kOpbMaxChunk = 4096;                     // ... at most ...
+constexpr int kOpbTargetChunks = 16;                   // ... aiming at this many chunks per longest sequence
 constexpr size_t kOpbKvBudget = size_t(128) << 20;     // bytes of latent + K + V of one round
 constexpr size_t kOpbStateBudget = size_t(256) << 20;  // bytes of running O / max / sum of one pass
-constexpr int kOpbAbsorbedPairs = 16384;         // (row, head) pairs of one absorbed pass (at least)
+constexpr int kOpbAbsorbedPairs = 16384;               // (row, head) pairs of one absorbed pass (at least)
 // caps.decompressed_break_even_q: AUTO takes the decompressed form from this
 // many queries per sequence.  Provisional: the operation-count break-even
 // of docs/abi.md 7.4 (131072 / (1088 - 320) = 170.7), until mla-bench
@@ -46,8 +46,8 @@ enum : int { opb_mode_auto = 0, opb_mode_force = 1, opb_mode_force_absorbed = 2 
 // Largest dims of the SIMT kernels (registers per lane).
 constexpr int kOpbSimtMaxDk = 384;  // Dn + Dr
 constexpr int kOpbSimtMaxDv = 256;
-constexpr int kOpbMaxNope = 256;    // caps.max_nope_dim
-constexpr int kOpbMaxV = 256;       // caps.max_v_dim
+constexpr int kOpbMaxNope = 256;  // caps.max_nope_dim
+constexpr int kOpbMaxV = 256;     // caps.max_v_dim
 
 // One sequence as the plan saw it.
 struct opb_seq {
@@ -108,18 +108,18 @@ struct opb_params {
   const void* wv;
   int64_t wv_head_stride, wv_row_stride;
   // workspace
-  int* status;         // [4]: status[0] != 0: cu_seqlens_q invalid as a whole
-  opb_seq* seqs;       // [batch]
-  void* lat;           // [G][C][Dl+Dr]  compute dtype
-  void* k;             // [G][H][C][Dn+Dr]
-  void* v;             // [G][H][C][Dv]
-  float* state_o;      // [pass_rows][H][Dv]  unnormalized, relative to the max
-  float* state_ml;     // [pass_rows][H][2]   max (log2 units, scale folded in), sum
-  void* qa;            // [abs_rows][H][Dl+Dr]  q~, dtype qa_dtype
+  int* status;      // [4]: status[0] != 0: cu_seqlens_q invalid as a whole
+  opb_seq* seqs;    // [batch]
+  void* lat;        // [G][C][Dl+Dr]  compute dtype
+  void* k;          // [G][H][C][Dn+Dr]
+  void* v;          // [G][H][C][Dv]
+  float* state_o;   // [pass_rows][H][Dv]  unnormalized, relative to the max
+  float* state_ml;  // [pass_rows][H][2]   max (log2 units, scale folded in), sum
+  void* qa;         // [abs_rows][H][Dl+Dr]  q~, dtype qa_dtype
   int qa_dtype;
-  float* oa;           // [abs_rows][H][Dl]  op A's output
-  float* la;           // [abs_rows][H]      op A's lse
-  int* owner;          // [abs_rows]  sequence of each absorbed row (-1: none)
+  float* oa;   // [abs_rows][H][Dl]  op A's output
+  float* la;   // [abs_rows][H]      op A's lse
+  int* owner;  // [abs_rows]  sequence of each absorbed row (-1: none)
 };
 
 // Where one round is: the pass's first global row, the group and the chunk.

@@ -165,8 +165,8 @@ TEST_CASE("op B batch-invariant context: a sequence alone gives its bits in the 
     const size_t n = (size_t)d.s_q[0] * row_bytes;
     REQUIRE(all.out_bits.size() >= n);
     REQUIRE(r.out_bits.size() >= n);
-    CHECK_MESSAGE(std::equal(r.out_bits.begin(), r.out_bits.begin() + n, all.out_bits.begin()),
-                  mode_name(mode), ": the first sequence alone differs from its rows in the batch");
+    CHECK_MESSAGE(std::equal(r.out_bits.begin(), r.out_bits.begin() + n, all.out_bits.begin()), mode_name(mode),
+                  ": the first sequence alone differs from its rows in the batch");
   }
 }
 

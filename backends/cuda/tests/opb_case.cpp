@@ -136,9 +136,15 @@ struct opb_case::impl {
     a.cu_seqlens_q = d_cu;
     a.q = {sizeof(mla_tensor), q, d.q_dtype, 0, {(int64_t)d.heads * Dq, Dq, 1, 0}};
     const int es = elem_size(d.w_dtype);
-    a.w_uk = {sizeof(mla_tensor), static_cast<char*>(w) + uk_at * es, d.w_dtype, 0,
+    a.w_uk = {sizeof(mla_tensor),
+              static_cast<char*>(w) + uk_at * es,
+              d.w_dtype,
+              0,
               {w_stride[0][0], w_stride[0][1], w_stride[0][2], 0}};
-    a.w_uv = {sizeof(mla_tensor), static_cast<char*>(w) + uv_at * es, d.w_dtype, 0,
+    a.w_uv = {sizeof(mla_tensor),
+              static_cast<char*>(w) + uv_at * es,
+              d.w_dtype,
+              0,
               {w_stride[1][0], w_stride[1][1], w_stride[1][2], 0}};
     a.kv.struct_size = sizeof(mla_paged_cache);
     a.kv.data = kv;
@@ -216,7 +222,8 @@ struct opb_case::impl {
             }
             const double v = decode(d.out_dtype, o + (size_t)e * es), want = ref[rh * Dv + e];
             r.ref_max = std::max(r.ref_max, std::fabs(want));
-            r.max_err = std::isnan(v) ? std::numeric_limits<double>::infinity() : std::max(r.max_err, std::fabs(v - want));
+            r.max_err =
+                std::isnan(v) ? std::numeric_limits<double>::infinity() : std::max(r.max_err, std::fabs(v - want));
           }
           if (d.want_lse) {
             const double want = ref_lse[rh];
@@ -283,8 +290,8 @@ opb_case::opb_case(const opb_desc& desc) : m_(new impl) {
       const int page = m.block_table[(size_t)b * m.max_pages + t / desc.page_size];
       unsigned char* row = &cache[((size_t)page * desc.page_size + t % desc.page_size) * m.row_stride * kes];
       for (int e = 0; e < m.D; ++e)
-        P.rows[b][(size_t)t * m.D + e] =
-            encode(desc.kv_dtype, gauss(desc.seed, 2, (((uint64_t)b << 32) | (uint64_t)t) * m.D + e), row + (size_t)e * kes);
+        P.rows[b][(size_t)t * m.D + e] = encode(
+            desc.kv_dtype, gauss(desc.seed, 2, (((uint64_t)b << 32) | (uint64_t)t) * m.D + e), row + (size_t)e * kes);
     }
   }
 

@@ -34,9 +34,9 @@ struct opb_desc {
 struct opb_result {
   double max_err = 0, ref_max = 0;  // out, max |ref|
   double lse_err = 0;
-  long unwritten = 0;     // elements left poisoned (invalid rows: not NaN)
-  long stray_writes = 0;  // padding between rows changed
-  std::string error;      // API failure, if any
+  long unwritten = 0;                             // elements left poisoned (invalid rows: not NaN)
+  long stray_writes = 0;                          // padding between rows changed
+  std::string error;                              // API failure, if any
   std::vector<unsigned char> out_bits, lse_bits;  // what the call wrote (for bitwise comparisons)
 };
 

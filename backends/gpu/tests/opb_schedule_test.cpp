@@ -102,8 +102,10 @@ void check_decompressed(const batch& t, int pass_rows, int chunk, int group, int
             for (int i = r_lo; i < r_hi; ++i) {
               REQUIRE(row0 <= s.q_begin + i);
               REQUIRE(s.q_begin + i < row0 + pass_rows);
-              if (j == 0) init[b][i] = 1;
-              else REQUIRE(init[b][i]);  // the chunk-0 CTA of this tile wrote the state
+              if (j == 0)
+                init[b][i] = 1;
+              else
+                REQUIRE(init[b][i]);  // the chunk-0 CTA of this tile wrote the state
               const int64_t vis = opb_visible(t.causal, s.s_q, s.s_k, i);
               for (int64_t k = sp.key_lo; k < read_end; ++k)
                 if (k < vis) ++seen[b][i][k];  // the tensor-core kernel masks by the row's keys alone
@@ -158,8 +160,8 @@ void check_absorbed(batch t, int abs_rows) {
         ++covered[b][i];
         // op A over the item: s_q' = n, s_k' = keys, row r sees
         // clamp(keys - n + r + 1, 0, keys) keys (non-causal: keys).
-        const int64_t lim = t.causal ? std::min<int64_t>(std::max<int64_t>((int64_t)it.keys - it.n + r + 1, 0), it.keys)
-                                     : it.keys;
+        const int64_t lim =
+            t.causal ? std::min<int64_t>(std::max<int64_t>((int64_t)it.keys - it.n + r + 1, 0), it.keys) : it.keys;
         REQUIRE(lim == opb_visible(t.causal, s.s_q, s.s_k, i));
       }
     }
@@ -178,7 +180,8 @@ TEST_CASE("decompressed form: every visible (row, key) pair once, state initiali
   for (int iter = 0; iter < 400; ++iter) {
     const int mode = (int)(rng() % 3);
     const batch t = random_batch(rng, 60, mode);
-    const int pass_rows = rng() % 2 ? std::uniform_int_distribution<int>(1, 300)(rng) : (int)std::max<int64_t>(t.total_q, 1);
+    const int pass_rows =
+        rng() % 2 ? std::uniform_int_distribution<int>(1, 300)(rng) : (int)std::max<int64_t>(t.total_q, 1);
     const int chunk = kTile * std::uniform_int_distribution<int>(1, 10)(rng);
     const int group = std::uniform_int_distribution<int>(1, (int)t.seqs.size())(rng);
     check_decompressed(t, pass_rows, chunk, group, (int)(rng() % 3));
