@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Op B's decompressed form on tensor cores through mma.sync m16n8k16 (sm_80
 // and newer): bf16 or f16 operands, f32 accumulation, Dn = Dv = 128, Dr = 64
 // (Dk = 192), Dl a multiple of 64.  Two kernels per round (the shared glue,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Op B on tensor cores through mma.sync (decompressed_mma.cu).
 #pragma once
 #include "../gpu/kernels.hpp"

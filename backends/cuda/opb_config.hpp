@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The constants of the mma.sync op-B kernels (decompressed_mma.cu), shared
 // with the tile table (tile_table.hpp) so that no number is restated.
 #pragma once

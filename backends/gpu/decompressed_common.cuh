@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Device helpers every op-B kernel shares (the SIMT kernels here and the
 // vendors' tensor-core kernels); the schedule's index math itself is in
 // decompressed_schedule.hpp (host-tested).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Op B on a GPU, host side (decompressed_host.hpp).  The round loop lives
 // here: the host cannot read s_k (device memory, no synchronization), so it
 // launches every round the batch description allows -- passes x groups x

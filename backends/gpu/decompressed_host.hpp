@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Op B on a GPU, host side: the schedule of a call (from its batch
 // description and the device only), its workspace, the plan and the run.
 // Nothing here allocates or synchronizes; everything is enqueued on the

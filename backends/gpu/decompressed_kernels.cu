@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Op B kernels shared by every GPU path (decompressed_params.hpp has the
 // schedule):
 //   opb_gather          a round's latent rows (and RoPE parts) into the

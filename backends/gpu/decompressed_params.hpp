@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Op B (decompressed prefill) on a GPU: the device-side view of one call,
 // its schedule and the workspace layout.  Plain structs of raw pointers and
 // 64-bit element strides, shared by host code and kernels (docs/cuda.md,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The plan step of op B, on the device: check every sequence's indices
 // (as op A's plan does), pick its form (the mode; AUTO: s_q against the
 // break-even), and pack the rows of absorbed-form sequences into absorbed

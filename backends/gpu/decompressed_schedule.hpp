@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The index math of op B's GPU schedule (decompressed_params.hpp), written
 // once for the kernels and for a host test (backends/gpu/tests/
 // opb_schedule_test.cpp, which runs in every build, GPU or not): the keys a

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The anchor op B's prefill is measured against (issue 13): torch bf16,
 the decompression by matmul (K = [c W_UK^T | kR], V = c W_UV^T for every
 head) and F.scaled_dot_product_attention with the cuDNN backend (Dk 192,

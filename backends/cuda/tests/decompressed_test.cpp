@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Op B (decompressed prefill) on the CUDA plugin against the fp64 oracle:
 // the tensor-core path (bf16/f16, Dn = Dv = 128, Dr = 64) and the SIMT path
 // (f32, other dims), every weight layout, cached prefixes, ragged and empty

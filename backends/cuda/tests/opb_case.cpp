@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "opb_case.hpp"
 
 #include <cuda_bf16.h>

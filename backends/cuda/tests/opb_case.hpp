@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A random op-B problem (decompressed prefill) on the CUDA plugin, checked
 // against the fp64 oracle (conformance/oracle).  Host side as the op-A case
 // (cuda_case.hpp): seeded data rounded to each dtype, a paged cache with a

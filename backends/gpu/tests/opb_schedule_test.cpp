@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Op B's GPU schedule, checked on the host (no GPU needed): random ragged
 // batches walked through the same index math the kernels use
 // (decompressed_schedule.hpp), the way the rounds and CTAs of
