@@ -196,7 +196,9 @@ opb_schedule opb_schedule_for(const device_info& dev, const mla_decompressed_arg
     chunk = std::min(chunk, std::max<int64_t>(kOpbKeyTile, round_up(keys, kOpbKeyTile)));
     s.chunk_keys = (int)chunk;
     s.n_chunks = (int)ceil_div(keys, chunk);
-    s.group_seqs = (int)std::max<int64_t>(1, std::min<int64_t>(B, (int64_t)kOpbKvBudget / (chunk * per_key)));
+    // (grid.z of the round's kernels: at most 65535 sequences per group)
+    s.group_seqs = (int)std::max<int64_t>(
+        1, std::min<int64_t>(std::min<int64_t>(B, 65535), (int64_t)kOpbKvBudget / (chunk * per_key)));
     s.n_groups = (int)ceil_div(B, s.group_seqs);
     // Passes of equal size: a last pass of a few rows would expand the
     // keys its rows see once more for little work.
