@@ -64,8 +64,10 @@ __global__ void opb_finish_plan(opb_params p) {
 // Op A's plan for absorbed pass `pass` (one block): for each sequence, its
 // item of this pass (if any) as a seq_plan over the pass's rows, with keys
 // chosen so that op A's bottom-right causal alignment is the item's place
-// in its sequence; one piece per sequence; parts of whole sequences; and
-// the owner of every row of the pass.
+// in its sequence; one piece per sequence with rows in the pass (none for
+// the others, so an empty pass -- AUTO launches a bound -- gives op A's
+// CTAs nothing to walk); parts of whole pieces; and the owner of every row
+// of the pass.
 __global__ void opb_absorbed_pass_plan(opb_params p, absorbed_params ap, int pass) {
   for (int r = threadIdx.x; r < p.abs_rows; r += blockDim.x) p.owner[r] = -1;
   __syncthreads();
@@ -92,10 +94,12 @@ __global__ void opb_absorbed_pass_plan(opb_params p, absorbed_params ap, int pas
   }
   __syncthreads();
   if (threadIdx.x == 0) {
-    for (int b = 0; b < p.batch; ++b) ap.plan.pieces[b] = piece_plan{b, 0, ap.plan.seqs[b].n_blocks, -1};
+    int pieces = 0;
+    for (int b = 0; b < p.batch; ++b)
+      if (ap.plan.seqs[b].s_q > 0) ap.plan.pieces[pieces++] = piece_plan{b, 0, ap.plan.seqs[b].n_blocks, -1};
     for (int part = 0; part < ap.num_parts; ++part) {
-      ap.plan.parts[part].first_piece = (int)((int64_t)part * p.batch / ap.num_parts);
-      ap.plan.parts[part].end_piece = (int)((int64_t)(part + 1) * p.batch / ap.num_parts);
+      ap.plan.parts[part].first_piece = (int)((int64_t)part * pieces / ap.num_parts);
+      ap.plan.parts[part].end_piece = (int)((int64_t)(part + 1) * pieces / ap.num_parts);
     }
     ap.plan.status[0] = 0;
   }
