@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdint>
+#include <cstdlib>
 
 namespace mla_gpu {
 namespace {
@@ -36,6 +37,20 @@ size_t take(size_t& at, size_t bytes) {
 }
 
 bool aligned16(const void* ptr) { return reinterpret_cast<uintptr_t>(ptr) % 16 == 0; }
+
+// Test knobs (docs/cuda.md, "Op B on CUDA"): MLA_CUDA_OPB_CHUNK (keys per
+// chunk, a multiple of 64), MLA_CUDA_OPB_GROUP (most sequences per round)
+// and MLA_CUDA_OPB_PASS_ROWS (most query rows per pass) make small cases
+// take the many-chunk, many-group and many-pass paths that only long
+// prompts reach otherwise.  None changes a result's bits (the test checks
+// that).  0 when unset or not a positive number; ignored in setuid processes.
+int64_t knob(const char* name) {
+  const char* v = secure_getenv(name);
+  if (v == nullptr) return 0;
+  char* end = nullptr;
+  const long long n = std::strtoll(v, &end, 10);
+  return end != v && *end == 0 && n > 0 && n <= INT32_MAX ? n : 0;
+}
 
 // The tensor-core expansion reads weight rows directly when they are the
 // compute dtype, rows of unit inner stride and 16-byte aligned.
@@ -194,11 +209,13 @@ opb_schedule opb_schedule_for(const device_info& dev, const mla_decompressed_arg
     int64_t chunk =
         std::min(cap, std::max<int64_t>(kOpbMinChunk, round_up(ceil_div(keys, kOpbTargetChunks), kOpbKeyTile)));
     chunk = std::min(chunk, std::max<int64_t>(kOpbKeyTile, round_up(keys, kOpbKeyTile)));
+    if (const int64_t c = knob("MLA_CUDA_OPB_CHUNK"); c > 0 && c % kOpbKeyTile == 0 && c <= kOpbMaxChunk) chunk = c;
     s.chunk_keys = (int)chunk;
     s.n_chunks = (int)ceil_div(keys, chunk);
     // (grid.z of the round's kernels: at most 65535 sequences per group)
     s.group_seqs = (int)std::max<int64_t>(
         1, std::min<int64_t>(std::min<int64_t>(B, 65535), (int64_t)kOpbKvBudget / (chunk * per_key)));
+    if (const int64_t g = knob("MLA_CUDA_OPB_GROUP"); g > 0) s.group_seqs = (int)std::min<int64_t>(s.group_seqs, g);
     s.n_groups = (int)ceil_div(B, s.group_seqs);
     // Passes of equal size: a last pass of a few rows would expand the
     // keys its rows see once more for little work.
@@ -206,6 +223,7 @@ opb_schedule opb_schedule_for(const device_info& dev, const mla_decompressed_arg
     const int64_t most = std::max<int64_t>(1, (int64_t)kOpbStateBudget / per_row);
     const int64_t passes = std::max<int64_t>(1, ceil_div(total_q, most));
     s.pass_rows = (int)std::max<int64_t>(1, ceil_div(total_q, passes));
+    if (const int64_t r = knob("MLA_CUDA_OPB_PASS_ROWS"); r > 0) s.pass_rows = (int)std::min<int64_t>(s.pass_rows, r);
     s.n_passes = (int)ceil_div(total_q, s.pass_rows);
   } else {
     s.pass_rows = (int)std::max<int64_t>(total_q, 1);  // one finalize pass: NaN rows of invalid sequences

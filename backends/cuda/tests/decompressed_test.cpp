@@ -5,12 +5,14 @@
 // sequences, several chunks and query tiles, all three modes (AUTO with
 // sequences on both sides of the break-even), repeats compared bit for bit
 // (also after planning into a refilled workspace), a batch-invariant
-// context (a sequence alone gives the bits it gets in the batch), invalid
-// indices on the device, and a CUDA graph captured once and replayed.
+// context (a sequence alone gives the bits it gets in the batch), the
+// schedule's test knobs (many chunks, groups and passes: the same bits),
+// invalid indices on the device, and a CUDA graph captured once and replayed.
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 #include "cuda_case.hpp"
 #include "opb_case.hpp"
@@ -205,5 +207,40 @@ TEST_CASE("op B CUDA graph: plan + run captured once, replayed with new queries"
     const opb_result plain = c.run(mode);
     CHECK(plain.out_bits == r.out_bits);
     CHECK(plain.lse_bits == r.lse_bits);
+  }
+}
+
+TEST_CASE("op B: many chunks, groups and passes give the bits of the default schedule") {
+  // The test knobs of decompressed_host.cpp force 64-key chunks, one
+  // sequence per round and passes of 97 rows: the paths long prompts take.
+  for (int dtype : {MLA_DTYPE_BF16, MLA_DTYPE_F32}) {
+    opb_desc d;
+    d.s_q = {300, 40, 0, 200};
+    d.s_k = {700, 40, 5, 900};
+    d.heads = 8;
+    d.page_size = 16;
+    d.q_dtype = d.kv_dtype = d.w_dtype = d.out_dtype = dtype;
+    d.seed = 42;
+    for (int32_t mode : {MLA_DECOMPRESSED_FORCE, MLA_DECOMPRESSED_AUTO}) {
+      opb_result base, forced;
+      {
+        opb_case c(d);
+        base = c.run(mode);
+        expect_close(d, base, "default schedule", mode);
+      }
+      setenv("MLA_CUDA_OPB_CHUNK", "64", 1);
+      setenv("MLA_CUDA_OPB_GROUP", "1", 1);
+      setenv("MLA_CUDA_OPB_PASS_ROWS", "97", 1);
+      {
+        opb_case c(d);
+        forced = c.run(mode);
+        expect_close(d, forced, "64-key chunks, groups of 1, 97-row passes", mode);
+      }
+      unsetenv("MLA_CUDA_OPB_CHUNK");
+      unsetenv("MLA_CUDA_OPB_GROUP");
+      unsetenv("MLA_CUDA_OPB_PASS_ROWS");
+      CHECK_MESSAGE(forced.out_bits == base.out_bits, mode_name(mode), ": out bits depend on the schedule");
+      CHECK_MESSAGE(forced.lse_bits == base.lse_bits, mode_name(mode), ": lse bits depend on the schedule");
+    }
   }
 }
