@@ -32,5 +32,11 @@ constexpr size_t kAttendKTile = (size_t)kAttendKeys * kDk * 2;
 constexpr size_t kAttendVTile = (size_t)kAttendKeys * kDv * 2;
 constexpr size_t kAttendSmem = kAttendQTile + kAttendStages * (kAttendKTile + kAttendVTile);  // 104 KB
 
+// The Hopper variant of the attention (decompressed_wgmma.cu, opt-in): one
+// warpgroup, the same tiles in 128-byte-swizzled 64-column blocks, plus a
+// 64 x 64 P tile and 1024 bytes to align the tiles.
+constexpr size_t kAttendWgmmaSmem = kAttendQTile + kAttendStages * (kAttendKTile + kAttendVTile) +
+                                    (size_t)kAttendRows * kAttendKeys * 2 + 1024;  // 113 KB
+
 }  // namespace opb_config
 }  // namespace mla_cuda

@@ -53,7 +53,7 @@ inline const tile_entry* find_tile(int level, int rows, int block_n) {
 enum opb_kernel { opb_expand = 0, opb_attend = 1 };
 struct opb_tile_entry {
   int level;
-  int kernel;         // opb_kernel
+  int kernel;  // opb_kernel
   int rows, block_n;
   int threads;
   size_t smem_bytes;
@@ -63,6 +63,8 @@ constexpr opb_tile_entry kOpbTiles[] = {
      opb_config::kExpandSmem},
     {level_mma, opb_attend, opb_config::kAttendRows, opb_config::kAttendKeys, opb_config::kAttendThreads,
      opb_config::kAttendSmem},
+    // Hopper (opt-in until run on a GPU: MLA_CUDA_OPB_WGMMA=1)
+    {level_wgmma, opb_attend, opb_config::kAttendRows, opb_config::kAttendKeys, 128, opb_config::kAttendWgmmaSmem},
 };
 
 // The op-B entry of `kernel` at `level`, or nullptr.
