@@ -55,6 +55,21 @@ void run_all_modes(const opb_desc& d, const char* what) {
   }
 }
 
+// The plugin's caps.decompressed_break_even_q (AUTO's cut).
+int32_t break_even_q() {
+  cuda_test::skip_without_device();
+  mla_context_desc cd{};
+  cd.struct_size = sizeof cd;
+  mla_context* ctx = nullptr;
+  REQUIRE(cuda_test::plugin()->context_create(&cd, &ctx) == MLA_OK);
+  mla_caps caps{};
+  caps.struct_size = sizeof caps;
+  const mla_status st = cuda_test::plugin()->get_caps(ctx, &caps);
+  cuda_test::plugin()->context_destroy(ctx);
+  REQUIRE(st == MLA_OK);
+  return caps.decompressed_break_even_q;
+}
+
 }  // namespace
 
 TEST_CASE("op B tensor cores: bf16, page 64, causal, a cached prefix, several chunks and query tiles") {
@@ -128,9 +143,11 @@ TEST_CASE("op B SIMT: other dims (Dl 200, Dr 16, Dn 64, Dv 96), bf16, no lse") {
 }
 
 TEST_CASE("op B AUTO: sequences on both sides of the break-even in one call") {
+  const int32_t be = break_even_q();
+  REQUIRE(be > 1);
   opb_desc d;
-  d.s_q = {200, 5, 171, 170, 1};
-  d.s_k = {400, 900, 171, 1200, 33};
+  d.s_q = {be + 29, 5, be, be - 1, 1};
+  d.s_k = {be + 229, 900, be, 1200, 33};
   d.seed = 37;
   run_all_modes(d, "bf16 auto mixed forms");
 }
