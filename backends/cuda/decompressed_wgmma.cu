@@ -9,9 +9,10 @@
 // 64-column blocks of 64 rows, 128-byte swizzle; loads by cp.async in a
 // 2-stage ring (the K/V of a round are contiguous in the workspace).
 //
-// NOT YET RUN ON A GPU.  It is taken only when MLA_CUDA_OPB_WGMMA=1 (and
-// the device, the build and the tile table allow it); GPU_TODO.md step 2b
-// validates it, after which it may become the default on sm_90a.
+// Opt-in: taken only when MLA_CUDA_OPB_WGMMA=1 (and the device, the build
+// and the tile table allow it).  It passed op B's tests and conformance on
+// the H200 (docs/perf/2026-11-29-h200-opb.md); it becomes the default on
+// sm_90a once compute-sanitizer has run on it.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <stdint.h>

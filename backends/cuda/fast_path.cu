@@ -166,8 +166,8 @@ cudaError_t launch_opb_expand_fast(const device_info&, const opb_params& p, cons
 
 // The Hopper attention variant runs only where the context may use wgmma,
 // the image carries it, its tile-table entry fits, and MLA_CUDA_OPB_WGMMA=1
-// asks for it: it has not run on a GPU yet (GPU_TODO.md), so it is not the
-// default.  Read once per process; ignored in setuid processes.
+// asks for it: the sanitizers have not run on it yet (docs/cuda.md), so it
+// is not the default.  Read once per process; ignored in setuid processes.
 static bool opb_wgmma_requested() {
   static const bool on = [] {
     const char* v = secure_getenv("MLA_CUDA_OPB_WGMMA");
