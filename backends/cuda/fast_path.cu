@@ -12,6 +12,8 @@
 #include "../gpu/kernels.hpp"
 #include "absorbed_mma.hpp"
 #include "absorbed_wgmma.hpp"
+#include "decompressed_mma.hpp"
+#include "decompressed_wgmma.hpp"
 #include "tile_table.hpp"
 
 namespace mla_gpu {
@@ -140,6 +142,47 @@ bool launch_fast_path(const device_info& dev, const absorbed_params& p, cudaStre
   if (!fitting_tile(dev, level_mma, p.tile.rows, p.tile.block_n)) return false;
   *err = mla_cuda::launch_absorbed_mma(p, stream);
   return true;
+}
+
+// Op B: the mma.sync kernels (there is no wgmma variant yet, so a context
+// at the wgmma level runs them too) for bf16/f16 compute with DeepSeek's
+// dims; everything else takes the SIMT kernels.
+bool opb_fast_path(const device_info& dev, const opb_params& p) {
+  using namespace mla_cuda::opb_config;
+  if (dev.kernel_level < level_mma) return false;
+  if (p.compute_dtype != dtype_bf16 && p.compute_dtype != dtype_f16) return false;
+  if (p.nope_dim != kNope || p.rope_dim != kRope || p.v_dim != kDv || p.latent_dim % kLatentStep != 0) return false;
+  if (p.chunk_keys % kAttendKeys != 0 || p.chunk_keys % kExpandKeys != 0) return false;
+  for (int kernel : {mla_cuda::opb_expand, mla_cuda::opb_attend}) {
+    const mla_cuda::opb_tile_entry* t = mla_cuda::find_opb_tile(level_mma, kernel);
+    if (t == nullptr || t->smem_bytes > dev.smem_per_block) return false;
+  }
+  return true;
+}
+
+cudaError_t launch_opb_expand_fast(const device_info&, const opb_params& p, const opb_round& r, cudaStream_t stream) {
+  return mla_cuda::launch_opb_expand_mma(p, r, stream);
+}
+
+// The Hopper attention variant runs only where the context may use wgmma,
+// the image carries it, its tile-table entry fits, and MLA_CUDA_OPB_WGMMA=1
+// asks for it: the sanitizers have not run on it yet (docs/cuda.md), so it
+// is not the default.  Read once per process; ignored in setuid processes.
+static bool opb_wgmma_requested() {
+  static const bool on = [] {
+    const char* v = secure_getenv("MLA_CUDA_OPB_WGMMA");
+    return v != nullptr && strcmp(v, "1") == 0;
+  }();
+  return on;
+}
+
+cudaError_t launch_opb_attend_fast(const device_info& dev, const opb_params& p, const opb_round& r,
+                                   cudaStream_t stream) {
+  const mla_cuda::opb_tile_entry* t = mla_cuda::find_opb_tile(level_wgmma, mla_cuda::opb_attend);
+  if (dev.kernel_level >= level_wgmma && opb_wgmma_requested() && t != nullptr && t->smem_bytes <= dev.smem_per_block &&
+      mla_cuda::opb_wgmma_built())
+    return mla_cuda::launch_opb_attend_wgmma(p, r, stream);
+  return mla_cuda::launch_opb_attend_mma(p, r, stream);
 }
 
 }  // namespace mla_gpu

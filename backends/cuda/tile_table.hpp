@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "mma_config.hpp"
+#include "opb_config.hpp"
 #include "wgmma_config.hpp"
 
 namespace mla_cuda {
@@ -41,6 +42,35 @@ constexpr int kNumTiles = sizeof(kTiles) / sizeof(kTiles[0]);
 inline const tile_entry* find_tile(int level, int rows, int block_n) {
   for (const tile_entry& t : kTiles)
     if (t.level == level && t.rows == rows && t.block_n == block_n) return &t;
+  return nullptr;
+}
+
+// Op B (decompressed form) on tensor cores: one entry per kernel of a
+// round.  rows x block_n: keys x outputs of the expansion GEMM, query rows
+// x keys of the attention tile.  Both kernels take the same dims (Dn = Dv =
+// 128, Dr = 64); a device whose shared memory holds neither runs the SIMT
+// kernels.
+enum opb_kernel { opb_expand = 0, opb_attend = 1 };
+struct opb_tile_entry {
+  int level;
+  int kernel;  // opb_kernel
+  int rows, block_n;
+  int threads;
+  size_t smem_bytes;
+};
+constexpr opb_tile_entry kOpbTiles[] = {
+    {level_mma, opb_expand, opb_config::kExpandKeys, opb_config::kExpandOut, opb_config::kExpandThreads,
+     opb_config::kExpandSmem},
+    {level_mma, opb_attend, opb_config::kAttendRows, opb_config::kAttendKeys, opb_config::kAttendThreads,
+     opb_config::kAttendSmem},
+    // Hopper (opt-in until run on a GPU: MLA_CUDA_OPB_WGMMA=1)
+    {level_wgmma, opb_attend, opb_config::kAttendRows, opb_config::kAttendKeys, 128, opb_config::kAttendWgmmaSmem},
+};
+
+// The op-B entry of `kernel` at `level`, or nullptr.
+inline const opb_tile_entry* find_opb_tile(int level, int kernel) {
+  for (const opb_tile_entry& t : kOpbTiles)
+    if (t.level == level && t.kernel == kernel) return &t;
   return nullptr;
 }
 

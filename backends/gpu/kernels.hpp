@@ -5,6 +5,7 @@
 // and return the launch error (cudaSuccess when there is nothing to do).
 #pragma once
 #include "absorbed_params.hpp"
+#include "decompressed_params.hpp"
 #include "vendor.h"
 
 namespace mla_gpu {
@@ -37,6 +38,19 @@ cudaError_t launch_absorbed_simt(const absorbed_params& p, cudaStream_t stream);
 cudaError_t launch_combine(const absorbed_params& p, cudaStream_t stream);
 // merge_states.cu: op C.
 cudaError_t launch_merge_states(const merge_params& p, cudaStream_t stream);
+
+// Op B (decompressed_plan.cu, decompressed_kernels.cu; the schedule is in
+// decompressed_params.hpp).
+cudaError_t launch_opb_plan(const opb_params& p, cudaStream_t stream);
+cudaError_t launch_opb_absorbed_pass_plan(const opb_params& p, const absorbed_params& ap, int pass,
+                                          cudaStream_t stream);
+cudaError_t launch_opb_gather(const opb_params& p, const opb_round& r, cudaStream_t stream);
+cudaError_t launch_opb_expand_simt(const opb_params& p, const opb_round& r, cudaStream_t stream);
+cudaError_t launch_opb_attend_simt(const opb_params& p, const opb_round& r, cudaStream_t stream);
+cudaError_t launch_opb_finalize(const opb_params& p, int row0, cudaStream_t stream);
+cudaError_t launch_opb_convert_weights(const opb_params& p, void* dst, cudaStream_t stream);
+cudaError_t launch_opb_project_q(const opb_params& p, int pass, cudaStream_t stream);
+cudaError_t launch_opb_project_out(const opb_params& p, int pass, cudaStream_t stream);
 
 // ---- implemented by each vendor backend (backends/cuda, backends/hip) ----
 
@@ -80,5 +94,16 @@ int fast_path_parts(const device_info& dev, const tile_config& tile, int m_block
 // launch status; returns false, enqueuing nothing, when p must go to the
 // SIMT kernel.  The combine kernel runs afterwards either way.
 bool launch_fast_path(const device_info& dev, const absorbed_params& p, cudaStream_t stream, cudaError_t* err);
+
+// Op B: true when the vendor's tensor-core kernels take this call's
+// decompressed form (dims, compute dtype, dev.kernel_level, shared memory);
+// p's weights need not be usable as given (the glue converts them).
+bool opb_fast_path(const device_info& dev, const opb_params& p);
+// Expansion and attention of one round on the vendor's tensor cores (only
+// when opb_fast_path said yes).
+cudaError_t launch_opb_expand_fast(const device_info& dev, const opb_params& p, const opb_round& r,
+                                   cudaStream_t stream);
+cudaError_t launch_opb_attend_fast(const device_info& dev, const opb_params& p, const opb_round& r,
+                                   cudaStream_t stream);
 
 }  // namespace mla_gpu

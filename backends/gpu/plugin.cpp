@@ -13,6 +13,15 @@
 #include "kernels.hpp"
 #include "common/plugin_skeleton.hpp"
 
+// Op B (decompressed prefill) is built where the vendor has its kernels:
+// the CUDA backend defines MLA_GPU_OPB=1 (backends/cuda/CMakeLists.txt).
+#ifndef MLA_GPU_OPB
+#define MLA_GPU_OPB 0
+#endif
+#if MLA_GPU_OPB
+#include "decompressed_host.hpp"
+#endif
+
 struct mla_context : mla::context_base {
   mla_gpu::device_info dev;
 };
@@ -35,6 +44,11 @@ mla::backend_limits limits() {
   l.max_rope_dim = mla_gpu::kSimtMaxRope;
   l.latent_dim_multiple = 1;
   l.max_page_size = 1 << 30;
+#if MLA_GPU_OPB
+  l.weight_dtypes = kFloatTypes;  // op B: any mix; the SIMT kernels take what the tensor cores do not
+  l.max_nope_dim = mla_gpu::kOpbMaxNope;
+  l.max_v_dim = mla_gpu::kOpbMaxV;
+#endif
   return l;
 }
 
@@ -133,7 +147,7 @@ struct gpu_backend {
   static constexpr const char* kName = MLA_GPU_BACKEND_NAME;
   static constexpr const char* kVersion = MLA_PLUGIN_VERSION;
   static constexpr uint64_t kContextTag = kTag;
-  static constexpr bool kDecompressed = false;
+  static constexpr bool kDecompressed = MLA_GPU_OPB != 0;
 
   static uint32_t context_flags() { return MLA_CONTEXT_BATCH_INVARIANT; }
 
@@ -191,6 +205,10 @@ struct gpu_backend {
     d.memory_kind = MLA_MEMORY_DEVICE;
     d.device_api = kDeviceApi;
     d.kernels = mla_gpu::fast_path_kernels(ctx.dev);
+#if MLA_GPU_OPB
+    d.ops |= MLA_OP_BIT(MLA_OP_DECOMPRESSED);
+    d.decompressed_break_even_q = mla_gpu::kOpbBreakEvenQ;
+#endif
     return d;
   }
 
@@ -219,6 +237,29 @@ struct gpu_backend {
     e = mla_gpu::launch_combine(p, to_stream(stream));
     return e == cudaSuccess ? MLA_OK : device_error("absorbed_run: combine launch", e);
   }
+
+#if MLA_GPU_OPB
+  // ---- op B (backends/gpu/decompressed_host.*)
+  static size_t decompressed_workspace(const mla_context& ctx, const mla_decompressed_args& a) {
+    return a.batch == 0 ? 0 : mla_gpu::opb_schedule_for(ctx.dev, a).layout.total;
+  }
+  static mla_status check_indices(const mla_context&, const mla_decompressed_args&) { return MLA_OK; }
+
+  static mla_status decompressed_plan(const mla_context& ctx, const mla_decompressed_args& a, void* stream) {
+    if (a.batch == 0) return MLA_OK;
+    device_scope scope(ctx.dev.ordinal);
+    if (scope.status() != cudaSuccess) return device_error("decompressed_plan: setting the device", scope.status());
+    const cudaError_t e = mla_gpu::opb_plan(ctx.dev, a, to_stream(stream));
+    return e == cudaSuccess ? MLA_OK : device_error("decompressed_plan: plan launch", e);
+  }
+
+  static mla_status decompressed_run(const mla_context& ctx, const mla_decompressed_args& a, void* stream) {
+    device_scope scope(ctx.dev.ordinal);
+    if (scope.status() != cudaSuccess) return device_error("decompressed_run: setting the device", scope.status());
+    const cudaError_t e = mla_gpu::opb_run(ctx.dev, a, to_stream(stream));
+    return e == cudaSuccess ? MLA_OK : device_error("decompressed_run: launch", e);
+  }
+#endif
 
   static mla_status merge(const mla_context& ctx, const mla_merge_args& a, void* stream) {
     mla_gpu::merge_params p{};

@@ -153,12 +153,12 @@ int run(const bench_options& o) {
   if (!results.empty() || !tables_only) print_markdown(stdout, ctx, results);
   if (o.seed_table) {
     std::vector<seed_row> rows;
-    if (!run_seed_table(*session, o.settings, o.seed_table_sizes, stdout, rows, error)) {
+    if (!run_seed_table(*session, o.settings, o.seed_table_sizes, o.seed_table_heads, stdout, rows, error)) {
       std::fprintf(stderr, "mla-bench: --seed-table: %s\n", error.c_str());
       all_ok = false;
     }
   }
-  if (o.break_even_prefix > 0 && find_break_even(*session, o.settings, o.break_even_prefix, stdout, error) < 0) {
+  if (o.break_even_prefix > 0 && find_break_even(*session, o.settings, o.break_even_prefix, o.seed_table_heads, stdout, error) < 0) {
     std::fprintf(stderr, "mla-bench: --break-even: %s\n", error.c_str());
     all_ok = false;
   }

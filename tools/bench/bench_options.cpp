@@ -52,15 +52,19 @@ void add_bench_options(CLI::App& app, bench_options& o) {
       ->check(CLI::IsMember({"auto", "decompressed", "absorbed"}))
       ->capture_default_str();
   app.add_flag("--seed-table", o.seed_table,
-               "op A vs op B (decompressed, absorbed, auto) on prompts of --seed-table-sizes tokens (B=1, H=16, "
+               "op A vs op B (decompressed, absorbed, auto) on prompts of --seed-table-sizes tokens (B=1, H=16 or "
+               "--seed-table-heads, "
                "causal, DeepSeek-V2-Lite dims); without --cases no other case runs");
   app.add_option("--seed-table-sizes", o.seed_table_sizes, "prompt lengths of --seed-table")
       ->delimiter(',')
       ->check(CLI::Range(1, 1 << 20))
       ->capture_default_str();
+  app.add_option("--seed-table-heads", o.seed_table_heads, "heads (H) of --seed-table and --break-even")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
   app.add_option("--break-even", o.break_even_prefix,
                  "find the fewest new queries behind N cached keys from which op B's decompressed form beats its "
-                 "absorbed form (B=1, H=16), next to the plugin's caps.decompressed_break_even_q")
+                 "absorbed form (B=1, H=16 or --seed-table-heads), next to the plugin's caps.decompressed_break_even_q")
       ->check(CLI::Range(0, 1 << 20));
   app.add_flag("--batch-invariant", o.batch_invariant,
                "a batch-invariant context (MLA_CONTEXT_BATCH_INVARIANT): each sequence's result independent of "

@@ -20,6 +20,7 @@ struct bench_options {
   bool seed_table = false;            // op A vs op B vs auto on prompts of seed_table_sizes tokens
   std::vector<int> seed_table_sizes = {512, 1024, 2048, 4096, 8192, 16384};
   int break_even_prefix = 0;          // > 0: find op B's break-even behind this many cached keys
+  int seed_table_heads = 16;          // H of --seed-table and --break-even
   bench_settings settings;
 };
 

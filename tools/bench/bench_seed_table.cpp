@@ -59,25 +59,25 @@ bool time_interleaved(mla_tools::backend_session& session, std::deque<bench_case
   return true;
 }
 
-bench_case prompt_case(const std::string& name, bench_op op, int s_q, int s_k) {
+bench_case prompt_case(const std::string& name, bench_op op, int s_q, int s_k, int heads) {
   bench_case c;
   c.name = name;
   c.op = op;
   c.batch = 1;
   c.s_q = s_q;
   c.s_k = s_k;
-  c.heads = 16;
+  c.heads = heads;
   return c;
 }
 
 }  // namespace
 
 bool run_seed_table(mla_tools::backend_session& session, const bench_settings& settings, const std::vector<int>& sizes,
-                    FILE* out, std::vector<seed_row>& rows, std::string& error) {
+                    int heads, FILE* out, std::vector<seed_row>& rows, std::string& error) {
   std::deque<bench_case> cases;
-  std::fprintf(out, "\nseed table: B=1, H=16, causal, prompt = s_q = s_k tokens, %s; time per call in ms, median "
+  std::fprintf(out, "\nseed table: B=1, H=%d, causal, prompt = s_q = s_k tokens, %s; time per call in ms, median "
                     "of %d rounds run interleaved (op A and op B absorbed: 1 round from 8192 tokens on)\n\n",
-               session.caps().device_name, settings.repeats);
+               heads, session.caps().device_name, settings.repeats);
   std::fprintf(out, "| tokens | op A | op B decompressed | op B absorbed | op B auto | A / B decompressed | "
                     "auto / best forced | B absorbed-equiv GFLOP/s | workspace B / auto |\n");
   std::fprintf(out, "|---|---|---|---|---|---|---|---|---|\n");
@@ -89,10 +89,10 @@ bool run_seed_table(mla_tools::backend_session& session, const bench_settings& s
     // from 8192 tokens on; the decompressed form and auto every round.
     const int slow_rounds = n >= 8192 ? 1 : settings.repeats;
     std::vector<timed_entry> runs = {
-        {prompt_case(tag + "-A", bench_op::absorbed, n, n), MLA_DECOMPRESSED_AUTO, slow_rounds, {}, {}},
-        {prompt_case(tag + "-B", bench_op::decompressed, n, n), MLA_DECOMPRESSED_FORCE, settings.repeats, {}, {}},
-        {prompt_case(tag + "-BA", bench_op::decompressed, n, n), MLA_DECOMPRESSED_FORCE_ABSORBED, slow_rounds, {}, {}},
-        {prompt_case(tag + "-Bauto", bench_op::decompressed, n, n), MLA_DECOMPRESSED_AUTO, settings.repeats, {}, {}}};
+        {prompt_case(tag + "-A", bench_op::absorbed, n, n, heads), MLA_DECOMPRESSED_AUTO, slow_rounds, {}, {}},
+        {prompt_case(tag + "-B", bench_op::decompressed, n, n, heads), MLA_DECOMPRESSED_FORCE, settings.repeats, {}, {}},
+        {prompt_case(tag + "-BA", bench_op::decompressed, n, n, heads), MLA_DECOMPRESSED_FORCE_ABSORBED, slow_rounds, {}, {}},
+        {prompt_case(tag + "-Bauto", bench_op::decompressed, n, n, heads), MLA_DECOMPRESSED_AUTO, settings.repeats, {}, {}}};
     std::fprintf(stderr, "[bench] seed table, %d tokens (%d rounds)...\n", n, settings.repeats);
     if (!time_interleaved(session, cases, runs, settings.repeats, settings, error)) return false;
     row.op_a_ms = median(runs[0].ms);
@@ -116,17 +116,17 @@ bool run_seed_table(mla_tools::backend_session& session, const bench_settings& s
   return true;
 }
 
-int find_break_even(mla_tools::backend_session& session, const bench_settings& settings, int prefix, FILE* out,
+int find_break_even(mla_tools::backend_session& session, const bench_settings& settings, int prefix, int heads, FILE* out,
                     std::string& error) {
   std::deque<bench_case> cases;
-  std::fprintf(out, "\nbreak-even: B=1, H=16, %d cached keys + s_q new queries (causal); ms per call, median of %d "
-                    "interleaved rounds\n\n", prefix, settings.repeats);
+  std::fprintf(out, "\nbreak-even: B=1, H=%d, %d cached keys + s_q new queries (causal); ms per call, median of %d "
+                    "interleaved rounds\n\n", heads, prefix, settings.repeats);
   std::fprintf(out, "| s_q | decompressed | absorbed | faster |\n|---|---|---|---|\n");
   auto faster_decompressed = [&](int s_q, bool print) {
     const std::string tag = "be-" + std::to_string(prefix) + "-" + std::to_string(s_q);
     std::vector<timed_entry> runs = {
-        {prompt_case(tag, bench_op::decompressed, s_q, prefix + s_q), MLA_DECOMPRESSED_FORCE, settings.repeats, {}, {}},
-        {prompt_case(tag + "a", bench_op::decompressed, s_q, prefix + s_q), MLA_DECOMPRESSED_FORCE_ABSORBED,
+        {prompt_case(tag, bench_op::decompressed, s_q, prefix + s_q, heads), MLA_DECOMPRESSED_FORCE, settings.repeats, {}, {}},
+        {prompt_case(tag + "a", bench_op::decompressed, s_q, prefix + s_q, heads), MLA_DECOMPRESSED_FORCE_ABSORBED,
          settings.repeats, {}, {}}};
     if (!time_interleaved(session, cases, runs, settings.repeats, settings, error)) return false;
     const double f = median(runs[0].ms), a = median(runs[1].ms);

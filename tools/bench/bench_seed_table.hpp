@@ -17,11 +17,11 @@ struct seed_row {
 
 // The table for prompts of `sizes` tokens, printed to `out` row by row.
 bool run_seed_table(mla_tools::backend_session& session, const bench_settings& settings, const std::vector<int>& sizes,
-                    FILE* out, std::vector<seed_row>& rows, std::string& error);
+                    int heads, FILE* out, std::vector<seed_row>& rows, std::string& error);
 
 // The fewest new queries (behind `prefix` cached keys) from which the
 // decompressed form is faster; -1 with `error` set on a failure.
-int find_break_even(mla_tools::backend_session& session, const bench_settings& settings, int prefix, FILE* out,
+int find_break_even(mla_tools::backend_session& session, const bench_settings& settings, int prefix, int heads, FILE* out,
                     std::string& error);
 
 }  // namespace mla_bench

@@ -6,8 +6,12 @@
 # variant and a batch-invariant context, compute-sanitizer's four tools on
 # the tests and on mla-bench D1-D10, the ceilings (copy, read-only stream,
 # bf16 GEMM), mla-bench on D1-D10 against them (default kernel, mma.sync,
-# batch-invariant), and, where the peer is prepared (.peer/, see
-# ../shared/peer/README.md), FlashMLA side by side on the same tensors.
+# batch-invariant), op B (decompressed prefill): its tests, its conformance
+# cases, mla-bench P1-P7 (auto and decompressed), the seed table and the
+# break-even at H 16 and 128, and the anchor (tools/gpu/opb_anchor.py: torch
+# decompression + cuDNN SDPA on the same shapes), and, where the peer is
+# prepared (.peer/, see ../shared/peer/README.md), FlashMLA side by side on
+# the same tensors.
 # Writes $OUT/summary.md (date, GPU, commit, every table, pass/fail) + logs.
 #
 #   tools/gpu/check.sh [--prebuilt BUILD_DIR] [--arch "90a-real"] [--out DIR]
@@ -104,18 +108,24 @@ if has correctness; then
   (
     [ "$gpus" -gt 1 ] && export CUDA_VISIBLE_DEVICES=1
     for tool in memcheck racecheck synccheck initcheck; do
-      for prog in cuda_absorbed_test cuda_plugin_api_test; do
+      for prog in cuda_absorbed_test cuda_decompressed_test cuda_plugin_api_test; do
         timeout 300 "$san" --tool "$tool" "$build/bin/$prog" >"$logs/san_${tool}_$prog.log" 2>&1
         echo "rc=$?" >>"$logs/san_${tool}_$prog.log"
       done
       timeout 400 "$san" --tool "$tool" "$build/bin/mla-bench" --backend cuda --iters 1 --repeats 1 \
         --ceilings "$logs/dummy_ceilings.txt" --cases D1,D2,D3,D4,D5,D6,D7,D8,D9,D10 >"$logs/san_${tool}_bench.log" 2>&1
       echo "rc=$?" >>"$logs/san_${tool}_bench.log"
+      # Op B: P1 and P6 (a cached prefix) in every mode, one iteration each.
+      for m in auto decompressed absorbed; do
+        timeout 400 "$san" --tool "$tool" "$build/bin/mla-bench" --backend cuda --iters 1 --repeats 1 \
+          --ceilings "$logs/dummy_ceilings.txt" --cases P1,P6 --op-b-mode $m >"$logs/san_${tool}_bench_opb_$m.log" 2>&1
+        echo "rc=$?" >>"$logs/san_${tool}_bench_opb_$m.log"
+      done
     done
   ) &
   san_pid=$!
 
-  for t in cuda_absorbed_test cuda_plugin_api_test; do
+  for t in cuda_absorbed_test cuda_decompressed_test cuda_plugin_api_test; do
     "$build/bin/$t" >"$logs/$t.log" 2>&1
     rc=$?
     tests_table+="| $t | $( [ $rc -eq 0 ] && echo pass || { [ $rc -eq 77 ] && echo skipped || echo "FAIL (rc $rc)"; }) | $(grep -E 'test cases:' "$logs/$t.log" | tail -1 | sed 's/\[doctest\] //') |"$'\n'
@@ -144,6 +154,10 @@ if has correctness; then
   conf conformance_quick_cuda --backend cuda --suite quick --repeats "$repeats"
   [ $quick -eq 0 ] && conf conformance_full_cuda --backend cuda --suite full --kernel wgmma
   conf conformance_quick_all --suite quick --repeats 1 --threads 4  # cuda against cpu (cross_backend)
+  # Op B alone (its cases run in the suites above too): the full catalogue's
+  # op B cases, every case repeated and compared bit for bit.
+  conf conformance_opb_cuda --backend cuda --suite "$([ $quick -eq 0 ] && echo full || echo quick)" \
+    --filter decompressed/ --repeats "$(( repeats < 10 ? repeats : 10 ))"
 
   # D1-D10 exactly as the peer harness builds them, through its ABI 1.0
   # ctypes caller: plan + run with the workspace as left or refilled with
@@ -182,7 +196,7 @@ EOF
 fi
 
 # ============================================================ perf
-bench_md="" ceilings_md="" invariant_md=""
+bench_md="" ceilings_md="" invariant_md="" opb_md="" seed_md="" anchor_md=""
 if has perf; then
   "$build/bin/mla-ceilings" >"$out/ceilings.txt" 2>"$logs/ceilings.err" || fail "mla-ceilings"
   ceilings_md=$(cat "$out/ceilings.txt")
@@ -197,6 +211,32 @@ if has perf; then
   [ $quick -eq 0 ] && MLA_CUDA_KERNEL=mma bench mma
   bench invariant --batch-invariant
   bench_md=$(sed -n '/^backend:/,$p' "$logs/bench_default.log")
+  # Op B: P1-P7 in auto and decompressed mode, the seed table and the
+  # break-even at H 16 and 128, and the anchor on the same shapes.
+  opb_bench() {  # name extra-args...
+    local name=$1; shift
+    note "bench $name (clocks before: $(clocks))"
+    "$build/bin/mla-bench" --backend cuda --cases P1,P2,P3,P4,P5,P6,P7 --repeats 5 \
+      --ceilings "$out/ceilings.txt" --json "$out/bench_$name.json" "$@" >"$logs/bench_$name.log" 2>&1 || fail "mla-bench $name"
+  }
+  opb_bench opb --op-b-mode auto
+  [ $quick -eq 0 ] && opb_bench opb_decompressed --op-b-mode decompressed
+  for h in 16 128; do
+    sizes=$([ "$h" = 16 ] && echo 512,1024,2048,4096,8192,16384 || echo 512,1024,2048,4096,8192)
+    [ $quick -eq 1 ] && sizes=512,2048,8192
+    note "seed table and break-even, H $h"
+    "$build/bin/mla-bench" --backend cuda --seed-table --seed-table-sizes "$sizes" --seed-table-heads "$h" \
+      --break-even 4096 --repeats 3 >"$logs/seed_table_h$h.log" 2>&1 || fail "mla-bench --seed-table H $h"
+  done
+  seed_md=$(for h in 16 128; do grep -E '^(seed table|break-even|\|)' "$logs/seed_table_h$h.log"; echo; done)
+  if python3 -c 'import torch' 2>/dev/null; then
+    python3 "$here/tools/gpu/opb_anchor.py" --json "$out/opb_anchor.json" >"$logs/opb_anchor.log" 2>&1 ||
+      fail "opb_anchor.py"
+    anchor_md=$(python3 "$here/tools/gpu/opb_anchor.py" --compare "$out/bench_opb.json" "$out/opb_anchor.json" 2>&1)
+  else
+    anchor_md="not run: python3 has no torch on this machine"
+  fi
+  opb_md=$(sed -n '/^backend:/,$p' "$logs/bench_opb.log")
   # Cost of batch invariance per shape: invariant time / default time.
   invariant_md=$(python3 - "$out/bench_default.json" "$out/bench_invariant.json" <<'EOF' 2>&1
 import json, sys
@@ -293,6 +333,24 @@ fi
       echo
       grep '^|' "$logs/bench_mma.log"
     fi
+    echo
+    echo "## Op B: P1-P7 (bf16, page 64, causal; MLA_DECOMPRESSED_AUTO)"
+    echo
+    echo "$opb_md"
+    if [ $quick -eq 0 ]; then
+      echo
+      echo "### MLA_DECOMPRESSED_FORCE"
+      echo
+      grep '^|' "$logs/bench_opb_decompressed.log"
+    fi
+    echo
+    echo "### Against the anchor (torch bf16 decompression + F.scaled_dot_product_attention, cuDNN)"
+    echo
+    echo "$anchor_md"
+    echo
+    echo "### Seed table and break-even (caps.decompressed_break_even_q is provisional until these are read)"
+    echo
+    echo "$seed_md"
   fi
   if has peer; then
     echo

@@ -54,6 +54,45 @@ TEST_CASE("probe reports the device and caps describe the backend") {
   CHECK(std::strstr(plugin()->last_error(), "device_ordinal") != nullptr);
 }
 
+TEST_CASE("caps claim op B with its limits, and the workspace does not grow with the context") {
+  context c;
+  mla_caps caps{};
+  caps.struct_size = sizeof caps;
+  REQUIRE(plugin()->get_caps(c.ctx, &caps) == MLA_OK);
+  CHECK((caps.ops & MLA_OP_BIT(MLA_OP_DECOMPRESSED)) != 0);
+  CHECK((caps.weight_dtypes & MLA_DTYPE_BIT(MLA_DTYPE_BF16)) != 0);
+  CHECK(caps.max_nope_dim >= 128);
+  CHECK(caps.max_v_dim >= 128);
+  CHECK(caps.decompressed_break_even_q > 0);
+  std::printf("op B: weights 0x%x, Dn <= %d, Dv <= %d, break-even %d\n", caps.weight_dtypes, caps.max_nope_dim,
+              caps.max_v_dim, caps.decompressed_break_even_q);
+  // Shape-level size query: the same batch description with a block table
+  // for 4K or 1M keys per sequence needs at most the same workspace.
+  mla_decompressed_args a{};
+  a.struct_size = sizeof a;
+  a.batch = 1;
+  a.num_heads = 16;
+  a.latent_dim = 512;
+  a.rope_dim = 64;
+  a.nope_dim = 128;
+  a.v_dim = 128;
+  a.total_q = 512;
+  a.max_seqlen_q = 512;
+  a.causal = 1;
+  a.scale = 0.07f;
+  a.q.dtype = a.w_uk.dtype = a.w_uv.dtype = a.out.dtype = MLA_DTYPE_BF16;
+  a.kv.dtype = MLA_DTYPE_BF16;
+  a.kv.page_size = 64;
+  a.kv.num_pages = 1 << 14;
+  a.kv.block_table_stride = 64;
+  size_t small = 0, large = 0;
+  REQUIRE(plugin()->decompressed_workspace_size(c.ctx, &a, &small) == MLA_OK);
+  a.kv.block_table_stride = 1 << 14;
+  REQUIRE(plugin()->decompressed_workspace_size(c.ctx, &a, &large) == MLA_OK);
+  std::printf("op B workspace: %zu bytes (4K keys), %zu bytes (1M keys)\n", small, large);
+  CHECK(large <= (size_t)512 << 20);
+}
+
 TEST_CASE("absorbed_run without a matching plan fails and names the reason") {
   cuda_test::case_desc d;
   d.s_q = {1};

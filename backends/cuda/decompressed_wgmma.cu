@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: MIT
+// Op B's attention on Hopper (sm_90a only): the schedule of the mma.sync
+// attention kernel (decompressed_mma.cu) -- a CTA owns 64 query rows of one
+// head, walks the chunk's 64-key tiles and merges into the running state --
+// with wgmma instead of mma.sync.  One warpgroup (128 threads, wgmma's
+// M = 64): S = Q K^T by wgmma.m64n64k16 (Q and K from shared memory), P
+// written to shared memory, O += P V by wgmma.m64n128k16 (V read N-major).
+// Tiles are laid out as op A's Hopper kernel lays them (absorbed_wgmma.cu):
+// 64-column blocks of 64 rows, 128-byte swizzle; loads by cp.async in a
+// 2-stage ring (the K/V of a round are contiguous in the workspace).
+//
+// Opt-in: taken only when MLA_CUDA_OPB_WGMMA=1 (and the device, the build
+// and the tile table allow it).  It passed op B's tests and conformance on
+// the H200 (docs/perf/2026-11-29-h200-opb.md); it becomes the default on
+// sm_90a once compute-sanitizer has run on it.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <stdint.h>
+
+#include <cuda/ptx>
+
+#include "../gpu/decompressed_common.cuh"
+#include "decompressed_wgmma.hpp"
+#include "mma_primitives.cuh"
+#include "opb_config.hpp"
+#include "wgmma_primitives.cuh"
+
+namespace mla_cuda {
+namespace {
+
+using mla_gpu::opb_params;
+using mla_gpu::opb_round;
+using mla_gpu::opb_seq;
+using mla_gpu::opb_span;
+using namespace opb_config;
+namespace ptx = cuda::ptx;
+
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+
+constexpr float kLog2e = 1.4426950408889634f;
+
+// wgmma with 32 (n64) and 64 (n128) f32 accumulators per thread; both
+// operands from shared memory; scale-d 1 (accumulate), scales 1, A
+// K-major; B K-major (S = Q K^T, K rows are keys) or N-major (P V).
+#define OPB_D32                                                            \
+  "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, " \
+  "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31"
+#define OPB_D32_OUT                                                                                           \
+  "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), \
+      "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]),  \
+      "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), \
+      "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+#define OPB_D64                                                                            \
+  OPB_D32                                                                                  \
+      ", %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, " \
+      "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"
+#define OPB_D64_OUT                                                                                                    \
+  OPB_D32_OUT, "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), \
+      "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),          \
+      "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),          \
+      "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+
+template <class T>
+__device__ __forceinline__ void wgmma_s(float (&d)[32], uint64_t a, uint64_t b);
+template <>
+__device__ __forceinline__ void wgmma_s<__nv_bfloat16>(float (&d)[32], uint64_t a, uint64_t b) {
+  asm volatile("wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {" OPB_D32 "}, %32, %33, 1, 1, 1, 0, 0;\n"
+               : OPB_D32_OUT
+               : "l"(a), "l"(b));
+}
+template <>
+__device__ __forceinline__ void wgmma_s<__half>(float (&d)[32], uint64_t a, uint64_t b) {
+  asm volatile("wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {" OPB_D32 "}, %32, %33, 1, 1, 1, 0, 0;\n"
+               : OPB_D32_OUT
+               : "l"(a), "l"(b));
+}
+template <class T>
+__device__ __forceinline__ void wgmma_pv(float (&d)[64], uint64_t a, uint64_t b);
+template <>
+__device__ __forceinline__ void wgmma_pv<__nv_bfloat16>(float (&d)[64], uint64_t a, uint64_t b) {
+  asm volatile("wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {" OPB_D64 "}, %64, %65, 1, 1, 1, 0, 1;\n"
+               : OPB_D64_OUT
+               : "l"(a), "l"(b));
+}
+template <>
+__device__ __forceinline__ void wgmma_pv<__half>(float (&d)[64], uint64_t a, uint64_t b) {
+  asm volatile("wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {" OPB_D64 "}, %64, %65, 1, 1, 1, 0, 1;\n"
+               : OPB_D64_OUT
+               : "l"(a), "l"(b));
+}
+#undef OPB_D32
+#undef OPB_D32_OUT
+#undef OPB_D64
+#undef OPB_D64_OUT
+
+constexpr int kThreads = 128;                    // one warpgroup
+constexpr uint32_t kBlock = 64 * 128;            // a 64-column block of 64 rows (8 KB)
+constexpr int kQBlocks = kDk / 64;               // 3
+constexpr int kVBlocks = kDv / 64;               // 2
+constexpr uint32_t kQBytes = kQBlocks * kBlock;  // also one K stage
+constexpr uint32_t kVBytes = kVBlocks * kBlock;
+
+// Shared memory (offsets from a 1024-byte aligned base).
+constexpr uint32_t kSmQ = 0;
+constexpr uint32_t kSmK = kSmQ + kQBytes;
+constexpr uint32_t kSmV = kSmK + 2 * kQBytes;
+constexpr uint32_t kSmP = kSmV + 2 * kVBytes;
+constexpr uint32_t kSmEnd = kSmP + kBlock;
+static_assert(kSmEnd + 1024 == kAttendWgmmaSmem, "opb_config.hpp's size is this layout plus the alignment slack");
+
+// Byte offset of element (row, col) of a [64 rows][cols] tile in 64-column
+// swizzled blocks.
+__device__ __forceinline__ uint32_t tile_offset(int row, int col) {
+  return (uint32_t)(col / 64) * kBlock + sw128_offset(row, col % 64);
+}
+
+template <class T>
+struct dtype_tag;
+template <>
+struct dtype_tag<__half> {
+  static constexpr int value = mla_gpu::dtype_f16;
+};
+template <>
+struct dtype_tag<__nv_bfloat16> {
+  static constexpr int value = mla_gpu::dtype_bf16;
+};
+
+template <class T>
+__device__ void load_q(const opb_params& p, const opb_seq& s, int h, int64_t r_lo, int64_t r_hi, char* sq) {
+  const bool vec = p.q_dtype == dtype_tag<T>::value && p.q_stride[2] == 1 && p.q_stride[0] % 8 == 0 &&
+                   p.q_stride[1] % 8 == 0 && reinterpret_cast<uintptr_t>(p.q) % 16 == 0;
+  for (int c = threadIdx.x; c < 64 * (kDk / 8); c += kThreads) {
+    const int row = c / (kDk / 8), ch = c % (kDk / 8);
+    const int64_t i = r_lo + row;
+    uint4 v = make_uint4(0, 0, 0, 0);
+    if (i < r_hi) {
+      const int64_t at = (s.q_begin + i) * p.q_stride[0] + (int64_t)h * p.q_stride[1];
+      if (vec) {
+        v = *reinterpret_cast<const uint4*>(static_cast<const T*>(p.q) + at + ch * 8);
+      } else {
+        float e[8];
+#pragma unroll
+        for (int k = 0; k < 8; ++k)
+          e[k] = mla_gpu::load_element(p.q, at + (int64_t)(ch * 8 + k) * p.q_stride[2], p.q_dtype);
+        v = make_uint4(pack2<T>(e[0], e[1]), pack2<T>(e[2], e[3]), pack2<T>(e[4], e[5]), pack2<T>(e[6], e[7]));
+      }
+    }
+    *reinterpret_cast<uint4*>(sq + tile_offset(row, ch * 8)) = v;
+  }
+}
+
+template <class T>
+__device__ void attend(const opb_params& p, const opb_round& r, char* smem) {
+  const int slot = blockIdx.z, h = blockIdx.y;
+  const int b = mla_gpu::opb_round_seq(p, r, slot);
+  if (b >= p.batch) return;
+  const opb_seq s = p.seqs[b];
+  opb_span sp;
+  if (!mla_gpu::opb_round_span(p, s, r.row0, r.chunk, sp)) return;
+  const int64_t r_lo = sp.q_lo + (int64_t)blockIdx.x * 64;
+  if (r_lo >= sp.q_hi) return;
+  const int64_t r_hi = min(r_lo + 64, (int64_t)sp.q_hi);
+  const int64_t kmax = min(mla_gpu::opb_visible(p.causal, s.s_q, s.s_k, r_hi - 1), (int64_t)sp.key_hi);
+  const int n_keys = (int)(kmax - sp.key_lo);
+  if (n_keys <= 0) return;
+  const int n_tiles = (n_keys + 63) / 64;
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, g = lane / 4, tq = lane % 4;
+
+  const uint32_t base = smem_addr(smem);
+  const int64_t kv_row0 = ((int64_t)slot * p.heads + h) * p.chunk_keys;
+  const T* kg = static_cast<const T*>(p.k) + kv_row0 * kDk;
+  const T* vg = static_cast<const T*>(p.v) + kv_row0 * kDv;
+  auto load_kv = [&](int it, int stage) {
+    const T* ks = kg + (int64_t)it * 64 * kDk;
+    const T* vs = vg + (int64_t)it * 64 * kDv;
+    for (int c = tid; c < 64 * (kDk / 8); c += kThreads) {
+      const int row = c / (kDk / 8), ch = c % (kDk / 8);
+      cp_async_16(base + kSmK + stage * kQBytes + tile_offset(row, ch * 8), ks + (int64_t)row * kDk + ch * 8, true);
+    }
+    for (int c = tid; c < 64 * (kDv / 8); c += kThreads) {
+      const int row = c / (kDv / 8), ch = c % (kDv / 8);
+      cp_async_16(base + kSmV + stage * kVBytes + tile_offset(row, ch * 8), vs + (int64_t)row * kDv + ch * 8, true);
+    }
+  };
+  load_kv(0, 0);
+  cp_async_commit();
+  load_q<T>(p, s, h, r_lo, r_hi, smem + kSmQ);
+
+  int64_t vis[2], pair[2];
+  bool live[2];
+  float m[2], l[2];
+  float o[64];
+#pragma unroll
+  for (int hh = 0; hh < 2; ++hh) {
+    const int64_t i = r_lo + warp * 16 + g + hh * 8;
+    live[hh] = i < r_hi;
+    vis[hh] = live[hh] ? mla_gpu::opb_visible(p.causal, s.s_q, s.s_k, i) : 0;
+    pair[hh] = live[hh] ? mla_gpu::opb_state_pair(p, s.q_begin + i - r.row0, h) : 0;
+    m[hh] = -INFINITY;
+    l[hh] = 0.0f;
+    if (r.chunk > 0 && live[hh]) {
+      m[hh] = p.state_ml[2 * pair[hh]];
+      l[hh] = p.state_ml[2 * pair[hh] + 1];
+    }
+  }
+  // Accumulator d[4j + e]: rows g (e < 2) and g + 8 (e >= 2), columns 8j + 2tq + e % 2.
+#pragma unroll
+  for (int j = 0; j < 16; ++j) {
+#pragma unroll
+    for (int hh = 0; hh < 2; ++hh) {
+      float2 v = make_float2(0.0f, 0.0f);
+      if (r.chunk > 0 && live[hh]) v = *reinterpret_cast<const float2*>(p.state_o + pair[hh] * kDv + j * 8 + 2 * tq);
+      o[4 * j + 2 * hh] = v.x;
+      o[4 * j + 2 * hh + 1] = v.y;
+    }
+  }
+
+  const uint64_t q_desc = sw128_desc(base + kSmQ, 16, 1024);
+  const uint64_t p_desc = sw128_desc(base + kSmP, 16, 1024);
+  const float scale_log2 = p.scale * kLog2e;
+  for (int it = 0; it < n_tiles; ++it) {
+    if (it + 1 < n_tiles) load_kv(it + 1, (it + 1) & 1);
+    cp_async_commit();
+    cp_async_wait<1>();
+    ptx::fence_proxy_async(ptx::space_shared);  // cp.async / st.shared (generic) -> wgmma (async proxy)
+    __syncthreads();
+    const uint32_t ks = base + kSmK + (it & 1) * kQBytes, vs = base + kSmV + (it & 1) * kVBytes;
+
+    // S = Q K^T (64 x 64): 12 k16 steps, 4 per 64-column block.
+    float sc[32];
+#pragma unroll
+    for (int e = 0; e < 32; ++e) sc[e] = 0.0f;
+    const uint64_t k_desc = sw128_desc(ks, 16, 1024);
+    wgmma_fence();
+#pragma unroll
+    for (int k = 0; k < kDk / 16; ++k) {
+      const uint32_t at = (uint32_t)(k / 4) * kBlock + (uint32_t)(k % 4) * 32;
+      wgmma_s<T>(sc, desc_advance(q_desc, at), desc_advance(k_desc, at));
+    }
+    wgmma_commit();
+    wgmma_wait<0>();
+    fence_accumulators(sc);
+
+    const int64_t key0 = (int64_t)sp.key_lo + (int64_t)it * 64;
+    float tmax[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+    for (int e = 0; e < 32; ++e) {
+      const int hh = (e / 2) % 2;
+      const int64_t key = key0 + 8 * (e / 4) + 2 * tq + (e % 2);
+      sc[e] = key < vis[hh] ? sc[e] * scale_log2 : -INFINITY;
+      tmax[hh] = fmaxf(tmax[hh], sc[e]);
+    }
+    float bse[2], alpha[2];
+#pragma unroll
+    for (int hh = 0; hh < 2; ++hh) {
+      tmax[hh] = fmaxf(tmax[hh], __shfl_xor_sync(0xffffffffu, tmax[hh], 1));
+      tmax[hh] = fmaxf(tmax[hh], __shfl_xor_sync(0xffffffffu, tmax[hh], 2));
+      const float mx = fmaxf(m[hh], tmax[hh]);
+      bse[hh] = mx == -INFINITY ? 0.0f : mx;
+      alpha[hh] = exp2f(m[hh] - bse[hh]);
+      m[hh] = mx;
+    }
+    float rs[2] = {0.0f, 0.0f};
+    char* sp_tile = smem + kSmP;
+#pragma unroll
+    for (int e = 0; e < 32; e += 2) {
+      const int hh = (e / 2) % 2;
+      const float p0 = exp2f(sc[e] - bse[hh]), p1 = exp2f(sc[e + 1] - bse[hh]);
+      rs[hh] += p0 + p1;
+      const int row = warp * 16 + g + 8 * hh, key = 8 * (e / 4) + 2 * tq;
+      *reinterpret_cast<uint32_t*>(sp_tile + sw128_offset(row, key)) = pack2<T>(p0, p1);
+    }
+#pragma unroll
+    for (int hh = 0; hh < 2; ++hh) {
+      rs[hh] += __shfl_xor_sync(0xffffffffu, rs[hh], 1);
+      rs[hh] += __shfl_xor_sync(0xffffffffu, rs[hh], 2);
+      l[hh] = l[hh] * alpha[hh] + rs[hh];
+    }
+#pragma unroll
+    for (int e = 0; e < 64; ++e) o[e] *= alpha[(e / 2) % 2];
+    ptx::fence_proxy_async(ptx::space_shared);  // P (generic writes) -> wgmma
+    __syncthreads();
+
+    // O += P V (64 x 128): 4 k16 steps of 16 keys; V N-major (blocks of 64 dims).
+    fence_accumulators(o);
+    wgmma_fence();
+    const uint64_t v_desc = sw128_desc(vs, kBlock, 1024);
+#pragma unroll
+    for (int k = 0; k < 4; ++k)
+      wgmma_pv<T>(o, desc_advance(p_desc, (uint32_t)k * 32), desc_advance(v_desc, (uint32_t)k * 16 * 128));
+    wgmma_commit();
+    wgmma_wait<0>();
+    fence_accumulators(o);
+    __syncthreads();  // every thread is done with this stage and P before they are rewritten
+  }
+  cp_async_wait_all();
+
+#pragma unroll
+  for (int hh = 0; hh < 2; ++hh) {
+    if (!live[hh]) continue;
+#pragma unroll
+    for (int j = 0; j < 16; ++j)
+      *reinterpret_cast<float2*>(p.state_o + pair[hh] * kDv + j * 8 + 2 * tq) =
+          make_float2(o[4 * j + 2 * hh], o[4 * j + 2 * hh + 1]);
+    if (tq == 0) {
+      p.state_ml[2 * pair[hh]] = m[hh];
+      p.state_ml[2 * pair[hh] + 1] = l[hh];
+    }
+  }
+}
+
+#endif  // __CUDA_ARCH_FEAT_SM90_ALL
+
+template <class T>
+__global__ void __launch_bounds__(128, 1) opb_attend_wgmma_kernel(opb_params p, opb_round r) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  extern __shared__ char raw[];
+  // 128-byte swizzle atoms want 1024-byte aligned tiles.
+  char* smem = raw + ((1024 - (smem_addr(raw) & 1023)) & 1023);
+  attend<T>(p, r, smem);
+#else
+  (void)p;
+  (void)r;
+#endif
+}
+
+// True when the image carries sm_90a code for the kernel.
+bool built_for_sm90a() {
+  static const bool built = [] {
+    cudaFuncAttributes a{};
+    return cudaFuncGetAttributes(&a, opb_attend_wgmma_kernel<__nv_bfloat16>) == cudaSuccess && a.binaryVersion == 90;
+  }();
+  return built;
+}
+
+template <class T>
+cudaError_t launch_typed(const opb_params& p, const opb_round& r, cudaStream_t stream) {
+  const int rows = p.max_seqlen_q < p.pass_rows ? p.max_seqlen_q : p.pass_rows;
+  const int tiles = (rows + 63) / 64;
+  if (tiles == 0) return cudaSuccess;
+  auto kernel = opb_attend_wgmma_kernel<T>;
+  cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)kAttendWgmmaSmem);
+  if (e != cudaSuccess) return e;
+  kernel<<<dim3(tiles, p.heads, p.group_seqs), 128, kAttendWgmmaSmem, stream>>>(p, r);
+  return cudaGetLastError();
+}
+
+}  // namespace
+
+bool opb_wgmma_built() { return MLA_CUDA_SM90A && built_for_sm90a(); }
+
+cudaError_t launch_opb_attend_wgmma(const opb_params& p, const opb_round& r, cudaStream_t stream) {
+  return p.compute_dtype == mla_gpu::dtype_bf16 ? launch_typed<__nv_bfloat16>(p, r, stream)
+                                                : launch_typed<__half>(p, r, stream);
+}
+
+}  // namespace mla_cuda
