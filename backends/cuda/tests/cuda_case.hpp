@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "test_values.hpp"
+
 namespace cuda_test {
 
 // The plugin under test (dlopen of the built libmla_backend_cuda.so).
@@ -28,13 +30,7 @@ struct case_desc {
   uint64_t seed = 1;
 };
 
-struct case_result {
-  double max_err = 0, ref_max = 0;  // out, max |ref|
-  double lse_err = 0;
-  long unwritten = 0;       // elements left poisoned (invalid rows: not NaN)
-  long stray_writes = 0;    // padding between rows changed
-  std::string error;        // API failure, if any
-};
+using case_result = output_check;
 
 // Tolerance on max|out - ref| / max|ref| for an output / P dtype.
 double tolerance(int dtype);

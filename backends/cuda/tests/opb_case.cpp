@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "opb_case.hpp"
 
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -10,7 +8,6 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
-#include <numeric>
 #include <random>
 #include <stdexcept>
 
@@ -147,7 +144,7 @@ struct opb_case::impl {
 
   opb_result download_and_check() {
     opb_result r;
-    const int es = elem_size(d.out_dtype), Dv = d.v_dim;
+    const int es = elem_size(d.out_dtype);
     std::vector<unsigned char> host((size_t)total_q * d.heads * out_head_stride * es);
     std::vector<float> host_lse((size_t)total_q * d.heads * 2);
     if (!host.empty()) check(cudaMemcpy(host.data(), out, host.size(), cudaMemcpyDeviceToHost), "download out");
@@ -160,48 +157,8 @@ struct opb_case::impl {
       oracle::decompressed(prob, ref, ref_lse);
       have_ref = true;
     }
-    std::vector<unsigned char> poison(es, 0x7f);
-    float lse_poison;
-    std::memset(&lse_poison, 0x7f, 4);
-    for (int b = 0; b < batch; ++b) {
-      const bool bad = std::find(invalid.begin(), invalid.end(), b) != invalid.end();
-      for (int row = cu[b]; row < cu[b + 1]; ++row) {
-        for (int h = 0; h < d.heads; ++h) {
-          const size_t rh = (size_t)row * d.heads + h;
-          const unsigned char* o = &host[rh * out_head_stride * es];
-          for (int e = Dv; e < out_head_stride; ++e)
-            if (std::memcmp(o + (size_t)e * es, poison.data(), es) != 0) ++r.stray_writes;
-          const float got_lse = host_lse[rh * 2];
-          if (std::memcmp(&host_lse[rh * 2 + 1], &lse_poison, 4) != 0) ++r.stray_writes;
-          if (!d.want_lse && std::memcmp(&host_lse[rh * 2], &lse_poison, 4) != 0) ++r.stray_writes;
-          if (bad) {
-            bool all_nan = !d.want_lse || std::isnan(got_lse);
-            for (int e = 0; e < Dv; ++e) all_nan = all_nan && std::isnan(decode(d.out_dtype, o + (size_t)e * es));
-            if (!all_nan) ++r.unwritten;
-            continue;
-          }
-          for (int e = 0; e < Dv; ++e) {
-            if (std::memcmp(o + (size_t)e * es, poison.data(), es) == 0) {
-              ++r.unwritten;
-              continue;
-            }
-            const double v = decode(d.out_dtype, o + (size_t)e * es), want = ref[rh * Dv + e];
-            r.ref_max = std::max(r.ref_max, std::fabs(want));
-            r.max_err =
-                std::isnan(v) ? std::numeric_limits<double>::infinity() : std::max(r.max_err, std::fabs(v - want));
-          }
-          if (d.want_lse) {
-            const double want = ref_lse[rh];
-            if (std::isinf(want)) {
-              if (!(std::isinf(got_lse) && got_lse < 0)) r.lse_err = std::numeric_limits<double>::infinity();
-            } else {
-              r.lse_err = std::isnan(got_lse) ? std::numeric_limits<double>::infinity()
-                                              : std::max(r.lse_err, std::fabs(got_lse - want));
-            }
-          }
-        }
-      }
-    }
+    check_outputs(host, d.out_dtype, d.v_dim, out_head_stride, host_lse, d.want_lse, cu, d.heads, invalid, ref, ref_lse,
+                  r);
     return r;
   }
 };
@@ -215,21 +172,10 @@ opb_case::opb_case(const opb_desc& desc) : m_(new impl) {
   m.D = desc.latent_dim + desc.rope_dim;
   m.row_stride = m.D + 8;
   m.out_head_stride = desc.v_dim + 8;
-  m.cu.assign(m.batch + 1, 0);
-  for (int b = 0; b < m.batch; ++b) m.cu[b + 1] = m.cu[b] + desc.s_q[b];
-  m.total_q = m.cu[m.batch];
-  for (int b = 0; b < m.batch; ++b)
-    m.max_pages = std::max(m.max_pages, (desc.s_k[b] + desc.page_size - 1) / desc.page_size);
-  m.max_pages = std::max(m.max_pages, 1) + 1;
-  m.num_pages = m.batch * m.max_pages + 3;
-
-  std::vector<int> perm(m.num_pages);
-  std::iota(perm.begin(), perm.end(), 0);
-  std::shuffle(perm.begin(), perm.end(), m.rng);
-  m.block_table.assign((size_t)m.batch * m.max_pages, 0);
-  for (int b = 0, next = 0; b < m.batch; ++b)
-    for (int p = 0; p < (desc.s_k[b] + desc.page_size - 1) / desc.page_size; ++p)
-      m.block_table[(size_t)b * m.max_pages + p] = perm[next++];
+  paged_layout L = make_paged_layout(desc.s_q, desc.s_k, desc.page_size, m.rng);
+  m.cu = std::move(L.cu);
+  m.block_table = std::move(L.block_table);
+  m.total_q = L.total_q, m.max_pages = L.max_pages, m.num_pages = L.num_pages;
 
   // Cache: NaN everywhere, then each sequence's rows.
   const int kes = elem_size(desc.kv_dtype);
@@ -399,11 +345,7 @@ opb_result opb_case::graph_replay(int replays) {
     check(cudaGraphLaunch(exec, m.stream), "graph launch");
     check(cudaStreamSynchronize(m.stream), "replay");
     opb_result r = m.download_and_check();
-    worst.max_err = std::max(worst.max_err, r.max_err / std::max(r.ref_max, 1e-30));
-    worst.ref_max = 1.0;
-    worst.lse_err = std::max(worst.lse_err, r.lse_err);
-    worst.unwritten += r.unwritten;
-    worst.stray_writes += r.stray_writes;
+    worst.take_worst(r);
     worst.out_bits = std::move(r.out_bits);
     worst.lse_bits = std::move(r.lse_bits);
   }

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "test_values.hpp"
+
 namespace cuda_test {
 
 enum class weight_layout {
@@ -32,12 +34,7 @@ struct opb_desc {
   uint64_t seed = 1;
 };
 
-struct opb_result {
-  double max_err = 0, ref_max = 0;  // out, max |ref|
-  double lse_err = 0;
-  long unwritten = 0;                             // elements left poisoned (invalid rows: not NaN)
-  long stray_writes = 0;                          // padding between rows changed
-  std::string error;                              // API failure, if any
+struct opb_result : output_check {
   std::vector<unsigned char> out_bits, lse_bits;  // what the call wrote (for bitwise comparisons)
 };
 
