@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "cache_params.hpp"
+
 namespace mla_gpu {
 namespace {
 
@@ -76,17 +78,7 @@ opb_params params_of(const device_info& dev, const mla_decompressed_args& a, con
   std::copy(a.out.stride, a.out.stride + 3, p.out_stride);
   p.lse = static_cast<float*>(a.lse.data);
   std::copy(a.lse.stride, a.lse.stride + 2, p.lse_stride);
-  p.kv = a.kv.data;
-  p.kv_dtype = a.kv.dtype;
-  p.page_size = a.kv.page_size;
-  p.num_pages = a.kv.num_pages;
-  p.page_stride = a.kv.page_stride;
-  p.row_stride = a.kv.row_stride;
-  p.latent_offset = a.kv.latent_offset;
-  p.rope_offset = a.kv.rope_offset;
-  p.block_table = a.kv.block_table;
-  p.block_table_stride = a.kv.block_table_stride;
-  p.seqlens_k = a.kv.seqlens_k;
+  copy_cache_params(p, a.kv);
   p.cu_seqlens_q = a.cu_seqlens_q;
   p.batch = a.batch;
   p.heads = a.num_heads;
@@ -150,17 +142,7 @@ absorbed_params absorbed_params_of(const device_info& dev, const mla_decompresse
   ap.lse = p.la;
   ap.lse_stride[0] = H;
   ap.lse_stride[1] = 1;
-  ap.kv = a.kv.data;
-  ap.kv_dtype = a.kv.dtype;
-  ap.page_size = a.kv.page_size;
-  ap.num_pages = a.kv.num_pages;
-  ap.page_stride = a.kv.page_stride;
-  ap.row_stride = a.kv.row_stride;
-  ap.latent_offset = a.kv.latent_offset;
-  ap.rope_offset = a.kv.rope_offset;
-  ap.block_table = a.kv.block_table;
-  ap.block_table_stride = a.kv.block_table_stride;
-  ap.seqlens_k = a.kv.seqlens_k;
+  copy_cache_params(ap, a.kv);
   ap.cu_seqlens_q = a.cu_seqlens_q;
   ap.batch = a.batch;
   ap.heads = H;

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <new>
 
+#include "cache_params.hpp"
 #include "kernels.hpp"
 #include "common/plugin_skeleton.hpp"
 
@@ -105,17 +106,7 @@ absorbed_params params_of(const mla_context* ctx, const mla_absorbed_args* a, co
   std::copy(a->out.stride, a->out.stride + 3, p.out_stride);
   p.lse = static_cast<float*>(a->lse.data);
   std::copy(a->lse.stride, a->lse.stride + 2, p.lse_stride);
-  p.kv = a->kv.data;
-  p.kv_dtype = a->kv.dtype;
-  p.page_size = a->kv.page_size;
-  p.num_pages = a->kv.num_pages;
-  p.page_stride = a->kv.page_stride;
-  p.row_stride = a->kv.row_stride;
-  p.latent_offset = a->kv.latent_offset;
-  p.rope_offset = a->kv.rope_offset;
-  p.block_table = a->kv.block_table;
-  p.block_table_stride = a->kv.block_table_stride;
-  p.seqlens_k = a->kv.seqlens_k;
+  mla_gpu::copy_cache_params(p, a->kv);
   p.cu_seqlens_q = a->cu_seqlens_q;
   p.batch = a->batch;
   p.heads = a->num_heads;
