@@ -14,6 +14,7 @@
 // on the other sequences).  Batch-invariant plan: each sequence is cut by
 // its own length alone, and parts take whole pieces.
 #include "kernels.hpp"
+#include "sequence_check.cuh"
 
 namespace mla_gpu {
 namespace {
@@ -23,36 +24,15 @@ constexpr int kPieceOverheadTiles = 4;
 
 __global__ void check_sequences(absorbed_params p) {
   for (int b = blockIdx.x; b < p.batch; b += gridDim.x) {
-    const int64_t total_q = p.total_q;
-    const int64_t cu_lo = p.cu_seqlens_q[b];
-    const int64_t cu_hi = p.cu_seqlens_q[b + 1];
-    const int s_k = p.seqlens_k[b];
-    // A sequence is well-formed when its query range is ordered, inside
-    // [0, total_q], no longer than max_seqlen_q, and its keys fit the table.
-    bool ok = cu_lo >= 0 && cu_lo <= cu_hi && cu_hi <= total_q && cu_hi - cu_lo <= p.max_seqlen_q && s_k >= 0;
-    const int64_t pages = ok ? ((int64_t)s_k + p.page_size - 1) / p.page_size : 0;
-    ok = ok && pages <= p.block_table_stride;
-    bool bad_page = false;
-    if (ok) {
-      const int32_t* row = p.block_table + (int64_t)b * p.block_table_stride;
-      for (int64_t i = threadIdx.x; i < pages; i += blockDim.x) {
-        const int32_t page = row[i];
-        bad_page |= page < 0 || page >= p.num_pages;
-      }
-    }
-    ok = !__syncthreads_or(bad_page) && ok;
+    const sequence_check c = check_sequence(p, b);
     if (threadIdx.x == 0) {
-      // Non-monotone or misanchored cu_seqlens_q makes every range suspect.
-      if ((b == 0 && cu_lo != 0) || (b == p.batch - 1 && cu_hi != total_q) || cu_hi < cu_lo)
-        atomicOr(p.plan.status, 1);
-      const int64_t lo = cu_lo < 0 ? 0 : (cu_lo > total_q ? total_q : cu_lo);
-      int64_t hi = cu_hi < lo ? lo : (cu_hi > total_q ? total_q : cu_hi);
+      if (c.cu_bad) atomicOr(p.plan.status, 1);
       seq_plan s;
-      s.q_begin = (int)lo;
-      s.s_q = (int)(hi - lo);
-      s.s_k = ok ? s_k : 0;
-      s.n_blocks = ok ? (s_k + p.tile.block_n - 1) / p.tile.block_n : 0;
-      s.valid = ok ? 1 : 0;
+      s.q_begin = (int)c.lo;
+      s.s_q = (int)(c.hi - c.lo);
+      s.s_k = c.ok ? c.s_k : 0;
+      s.n_blocks = c.ok ? (c.s_k + p.tile.block_n - 1) / p.tile.block_n : 0;
+      s.valid = c.ok ? 1 : 0;
       s.slot_base = -1;
       s.pieces = 0;
       s.reserved = 0;
