@@ -251,18 +251,11 @@ case_result device_case::graph_replay_and_check(int replays) {
   impl& m = *m_;
   const mla_absorbed_args a = m.args();
   case_result worst;
-  cudaGraph_t graph = nullptr;
-  check(cudaStreamBeginCapture(m.stream, cudaStreamCaptureModeThreadLocal), "begin capture");
-  const bool ok = plugin()->absorbed_plan(m.ctx, &a) == MLA_OK && plugin()->absorbed_run(m.ctx, &a) == MLA_OK;
-  const std::string err = ok ? "" : plugin()->last_error();
-  check(cudaStreamEndCapture(m.stream, &graph), "end capture");
-  if (!ok) {
-    worst.error = err;
-    cudaGraphDestroy(graph);
-    return worst;
-  }
-  cudaGraphExec_t exec = nullptr;
-  check(cudaGraphInstantiate(&exec, graph, 0), "instantiate");
+  cudaGraphExec_t exec = capture_graph(m.stream, [&] {
+    const bool ok = plugin()->absorbed_plan(m.ctx, &a) == MLA_OK && plugin()->absorbed_run(m.ctx, &a) == MLA_OK;
+    return std::string(ok ? "" : plugin()->last_error());
+  }, worst.error);
+  if (exec == nullptr) return worst;
   for (int i = 0; i < replays; ++i) {
     m.new_queries();  // inputs change between replays; the graph reads them anew
     m.poison_outputs();
@@ -271,7 +264,6 @@ case_result device_case::graph_replay_and_check(int replays) {
     worst.take_worst(m.download_and_check());
   }
   cudaGraphExecDestroy(exec);
-  cudaGraphDestroy(graph);
   return worst;
 }
 

@@ -327,18 +327,11 @@ opb_result opb_case::graph_replay(int replays) {
   impl& m = *m_;
   const mla_decompressed_args a = m.args(m.d.mode);
   opb_result worst;
-  cudaGraph_t graph = nullptr;
-  check(cudaStreamBeginCapture(m.stream, cudaStreamCaptureModeThreadLocal), "begin capture");
-  const bool ok = plugin()->decompressed_plan(m.ctx, &a) == MLA_OK && plugin()->decompressed_run(m.ctx, &a) == MLA_OK;
-  const std::string err = ok ? "" : plugin()->last_error();
-  check(cudaStreamEndCapture(m.stream, &graph), "end capture");
-  if (!ok) {
-    worst.error = err;
-    cudaGraphDestroy(graph);
-    return worst;
-  }
-  cudaGraphExec_t exec = nullptr;
-  check(cudaGraphInstantiate(&exec, graph, 0), "instantiate");
+  cudaGraphExec_t exec = capture_graph(m.stream, [&] {
+    const bool ok = plugin()->decompressed_plan(m.ctx, &a) == MLA_OK && plugin()->decompressed_run(m.ctx, &a) == MLA_OK;
+    return std::string(ok ? "" : plugin()->last_error());
+  }, worst.error);
+  if (exec == nullptr) return worst;
   for (int i = 0; i < replays; ++i) {
     m.new_queries();
     m.poison_outputs();
@@ -350,7 +343,6 @@ opb_result opb_case::graph_replay(int replays) {
     worst.lse_bits = std::move(r.lse_bits);
   }
   cudaGraphExecDestroy(exec);
-  cudaGraphDestroy(graph);
   return worst;
 }
 

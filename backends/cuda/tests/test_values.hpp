@@ -46,6 +46,21 @@ struct output_check {
   void take_worst(const output_check& r);
 };
 
+// Captures plan_and_run() -- the plugin's plan and run on `stream`,
+// returning "" or the plugin's last_error() -- into a CUDA graph and
+// instantiates it.  nullptr (and the message in `error`) when a call failed.
+template <class PlanRun>
+cudaGraphExec_t capture_graph(cudaStream_t stream, PlanRun&& plan_and_run, std::string& error) {
+  cudaGraph_t graph = nullptr;
+  check(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), "begin capture");
+  error = plan_and_run();
+  check(cudaStreamEndCapture(stream, &graph), "end capture");
+  cudaGraphExec_t exec = nullptr;
+  if (error.empty()) check(cudaGraphInstantiate(&exec, graph, 0), "instantiate");
+  cudaGraphDestroy(graph);
+  return exec;
+}
+
 // Checks the outputs of a call, downloaded after it, against the oracle.
 // out: [total_q][heads][stride] elements of out_dtype, `width` of them
 // written, the rest padding; lse: [total_q][heads][2] floats (lse, padding);
