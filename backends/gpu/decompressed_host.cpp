@@ -61,8 +61,7 @@ bool weights_usable(const mla_tensor& w, int compute_dtype) {
          aligned16(w.data);
 }
 
-opb_params params_of(const device_info& dev, const mla_decompressed_args& a, const opb_schedule& s) {
-  (void)dev;
+opb_params params_of(const mla_decompressed_args& a, const opb_schedule& s) {
   opb_params p{};
   p.q = a.q.data;
   p.q_dtype = a.q.dtype;
@@ -259,12 +258,12 @@ opb_schedule opb_schedule_for(const device_info& dev, const mla_decompressed_arg
 cudaError_t opb_plan(const device_info& dev, const mla_decompressed_args& a, cudaStream_t stream) {
   if (a.batch == 0) return cudaSuccess;
   const opb_schedule s = opb_schedule_for(dev, a);
-  return launch_opb_plan(params_of(dev, a, s), stream);
+  return launch_opb_plan(params_of(a, s), stream);
 }
 
 cudaError_t opb_run(const device_info& dev, const mla_decompressed_args& a, cudaStream_t stream) {
   const opb_schedule s = opb_schedule_for(dev, a);
-  opb_params p = params_of(dev, a, s);
+  opb_params p = params_of(a, s);
   cudaError_t e = cudaSuccess;
   const bool fast = s.decompressed && opb_fast_path(dev, p);
   if (fast && !(weights_usable(a.w_uk, s.compute_dtype) && weights_usable(a.w_uv, s.compute_dtype))) {
