@@ -180,16 +180,14 @@ opb_schedule opb_schedule_for(const device_info& dev, const mla_decompressed_arg
   if (B == 0) return s;  // a no-op: no workspace
 
   if (s.decompressed) {
-    // Chunk: about 1/kOpbTargetChunks of the longest sequence, within
-    // [kOpbMinChunk, kOpbMaxChunk] and the K/V budget, never longer than
-    // that sequence.  Group: as many sequences as the budget holds.
+    // Chunk: the longest sequence's keys, within the K/V budget and
+    // [kOpbMinChunk, kOpbMaxChunk].  Group: as many sequences as the
+    // budget holds.
     const int64_t keys = max_keys(a.kv);
     const int64_t per_key = (H * (Dk + Dv) + Dl + Dr) * s.esize;
     const int64_t budget_keys = (int64_t)(kOpbKvBudget / (size_t)per_key) / kOpbKeyTile * kOpbKeyTile;
     const int64_t cap = std::max<int64_t>(kOpbMinChunk, std::min<int64_t>(kOpbMaxChunk, budget_keys));
-    int64_t chunk =
-        std::min(cap, std::max<int64_t>(kOpbMinChunk, round_up(ceil_div(keys, kOpbTargetChunks), kOpbKeyTile)));
-    chunk = std::min(chunk, std::max<int64_t>(kOpbKeyTile, round_up(keys, kOpbKeyTile)));
+    int64_t chunk = std::min(cap, std::max<int64_t>(kOpbKeyTile, round_up(keys, kOpbKeyTile)));
     if (const int64_t c = knob("MLA_CUDA_OPB_CHUNK"); c > 0 && c % kOpbKeyTile == 0 && c <= kOpbMaxChunk) chunk = c;
     s.chunk_keys = (int)chunk;
     s.n_chunks = (int)ceil_div(keys, chunk);

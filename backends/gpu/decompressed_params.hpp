@@ -26,13 +26,15 @@
 
 namespace mla_gpu {
 
-// Provisional sizes (chosen by reasoning, not yet measured on a GPU).
+// Sizes.  A chunk holds a whole sequence's keys where the K/V budget
+// allows: every extra chunk is another round trip of the pass's f32 state
+// and another Q load per query tile, and on the H200 (2026-11-29) chunks of
+// 4096 keys instead of S/16 ran P2-P7 1.3-2.0x faster (docs/cuda.md).
 constexpr int kOpbKeyTile = 64;                        // keys of one expansion / attention tile
-constexpr int kOpbMinChunk = 512;                      // keys per chunk: at least ...
-constexpr int kOpbMaxChunk = 4096;                     // ... at most ...
-constexpr int kOpbTargetChunks = 16;                   // ... aiming at this many chunks per longest sequence
-constexpr size_t kOpbKvBudget = size_t(128) << 20;     // bytes of latent + K + V of one round
-constexpr size_t kOpbStateBudget = size_t(256) << 20;  // bytes of running O / max / sum of one pass
+constexpr int kOpbMinChunk = 512;                      // keys per chunk: at least (or the longest sequence) ...
+constexpr int kOpbMaxChunk = 32768;                    // ... at most
+constexpr size_t kOpbKvBudget = size_t(512) << 20;     // bytes of latent + K + V of one round
+constexpr size_t kOpbStateBudget = size_t(512) << 20;  // bytes of running O / max / sum of one pass
 constexpr int kOpbAbsorbedPairs = 16384;               // (row, head) pairs of one absorbed pass (at least)
 // caps.decompressed_break_even_q: AUTO takes the decompressed form from this
 // many queries per sequence.  Measured (mla-bench --break-even 4096, H200,

@@ -72,7 +72,7 @@ int32_t break_even_q() {
 
 }  // namespace
 
-TEST_CASE("op B tensor cores: bf16, page 64, causal, a cached prefix, several chunks and query tiles") {
+TEST_CASE("op B tensor cores: bf16, page 64, causal, a cached prefix, several query tiles") {
   opb_desc d;
   d.s_q = {300, 1, 77};
   d.s_k = {300, 700, 577};
@@ -153,13 +153,21 @@ TEST_CASE("op B AUTO: sequences on both sides of the break-even in one call") {
 }
 
 TEST_CASE("op B: a long prompt after a long prefix (many chunks, rounds and tiles)") {
+  // The default schedule takes all 3100 keys in one chunk; 512-key chunks
+  // (the test knob) give 7 rounds of real size: the same bits.
   opb_desc d;
   d.s_q = {1100};
   d.s_k = {3100};
   d.seed = 38;
   opb_case c(d);
-  const opb_result r = c.run(MLA_DECOMPRESSED_FORCE);
-  expect_close(d, r, "bf16 1100 after 2000", MLA_DECOMPRESSED_FORCE);
+  const opb_result whole = c.run(MLA_DECOMPRESSED_FORCE);
+  expect_close(d, whole, "bf16 1100 after 2000", MLA_DECOMPRESSED_FORCE);
+  setenv("MLA_CUDA_OPB_CHUNK", "512", 1);
+  const opb_result chunked = c.run(MLA_DECOMPRESSED_FORCE);
+  unsetenv("MLA_CUDA_OPB_CHUNK");
+  expect_close(d, chunked, "bf16 1100 after 2000, 512-key chunks", MLA_DECOMPRESSED_FORCE);
+  CHECK_MESSAGE(chunked.out_bits == whole.out_bits, "out bits depend on the chunk size");
+  CHECK_MESSAGE(chunked.lse_bits == whole.lse_bits, "lse bits depend on the chunk size");
 }
 
 TEST_CASE("op B batch-invariant context: a sequence alone gives its bits in the batch") {
