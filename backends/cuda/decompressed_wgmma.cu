@@ -9,10 +9,8 @@
 // 64-column blocks of 64 rows, 128-byte swizzle; loads by cp.async in a
 // 2-stage ring (the K/V of a round are contiguous in the workspace).
 //
-// Opt-in: taken only when MLA_CUDA_OPB_WGMMA=1 (and the device, the build
-// and the tile table allow it).  It passed op B's tests and conformance on
-// the H200 (docs/perf/2026-11-29-h200-opb.md); it becomes the default on
-// sm_90a once compute-sanitizer has run on it.
+// Taken on a context at level wgmma where the build and the tile table
+// allow it (fast_path.cu); a context at level mma runs the mma.sync kernel.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <stdint.h>

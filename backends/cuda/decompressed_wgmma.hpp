@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Op B's attention on Hopper through wgmma (decompressed_wgmma.cu): sm_90a
-// only, opt-in (MLA_CUDA_OPB_WGMMA=1) until it has run on a GPU.
+// only; the default attention of a context at level wgmma.
 #pragma once
 #include "../gpu/kernels.hpp"
 

@@ -164,22 +164,13 @@ cudaError_t launch_opb_expand_fast(const device_info&, const opb_params& p, cons
   return mla_cuda::launch_opb_expand_mma(p, r, stream);
 }
 
-// The Hopper attention variant runs only where the context may use wgmma,
-// the image carries it, its tile-table entry fits, and MLA_CUDA_OPB_WGMMA=1
-// asks for it: the sanitizers have not run on it yet (docs/cuda.md), so it
-// is not the default.  Read once per process; ignored in setuid processes.
-static bool opb_wgmma_requested() {
-  static const bool on = [] {
-    const char* v = secure_getenv("MLA_CUDA_OPB_WGMMA");
-    return v != nullptr && strcmp(v, "1") == 0;
-  }();
-  return on;
-}
-
+// The Hopper attention variant runs where the context may use wgmma, the
+// image carries it and its tile-table entry fits; a context at level mma
+// (MLA_CUDA_KERNEL=mma) takes the mma.sync kernel.
 cudaError_t launch_opb_attend_fast(const device_info& dev, const opb_params& p, const opb_round& r,
                                    cudaStream_t stream) {
   const mla_cuda::opb_tile_entry* t = mla_cuda::find_opb_tile(level_wgmma, mla_cuda::opb_attend);
-  if (dev.kernel_level >= level_wgmma && opb_wgmma_requested() && t != nullptr && t->smem_bytes <= dev.smem_per_block &&
+  if (dev.kernel_level >= level_wgmma && t != nullptr && t->smem_bytes <= dev.smem_per_block &&
       mla_cuda::opb_wgmma_built())
     return mla_cuda::launch_opb_attend_wgmma(p, r, stream);
   return mla_cuda::launch_opb_attend_mma(p, r, stream);

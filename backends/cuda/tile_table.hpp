@@ -63,7 +63,7 @@ constexpr opb_tile_entry kOpbTiles[] = {
      opb_config::kExpandSmem},
     {level_mma, opb_attend, opb_config::kAttendRows, opb_config::kAttendKeys, opb_config::kAttendThreads,
      opb_config::kAttendSmem},
-    // Hopper (opt-in until run on a GPU: MLA_CUDA_OPB_WGMMA=1)
+    // Hopper: the attention by wgmma
     {level_wgmma, opb_attend, opb_config::kAttendRows, opb_config::kAttendKeys, 128, opb_config::kAttendWgmmaSmem},
 };
 
