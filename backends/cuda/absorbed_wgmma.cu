@@ -27,6 +27,7 @@
 #include "absorbed_wgmma.hpp"
 #include "wgmma_config.hpp"
 #include "mma_primitives.cuh"
+#include "tensor_map.hpp"
 #include "wgmma_primitives.cuh"
 
 namespace mla_cuda {
@@ -360,27 +361,10 @@ __global__ void __launch_bounds__(kThreads, 1)
 #endif
 }
 
-// cuTensorMapEncodeTiled through the runtime (no link-time libcuda).
-using encode_fn = CUresult (*)(CUtensorMap*, CUtensorMapDataType, cuuint32_t, void*, const cuuint64_t*,
-                               const cuuint64_t*, const cuuint32_t*, const cuuint32_t*, CUtensorMapInterleave,
-                               CUtensorMapSwizzle, CUtensorMapL2promotion, CUtensorMapFloatOOBfill);
-encode_fn tensor_map_encoder() {
-  static encode_fn fn = [] {
-    void* f = nullptr;
-    cudaDriverEntryPointQueryResult q;
-    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &f, 12000, cudaEnableDefault, &q) !=
-            cudaSuccess ||
-        q != cudaDriverEntryPointSuccess)
-      return static_cast<encode_fn>(nullptr);
-    return reinterpret_cast<encode_fn>(f);
-  }();
-  return fn;
-}
-
 // The cache as a 3-D tensor [num_pages][page_size][columns] with boxes of
 // 64 columns x min(page_size, 64) rows of one page.
 bool encode_kv_map(const absorbed_params& p, CUtensorMap* map) {
-  const encode_fn encode = tensor_map_encoder();
+  const tensor_map_encode_fn encode = tensor_map_encoder();
   if (!encode) return false;
   const cuuint64_t cols = (cuuint64_t)max(p.latent_offset + kLatent, p.rope_offset + 64);
   const cuuint64_t dims[3] = {cols, (cuuint64_t)p.page_size, (cuuint64_t)p.num_pages};

@@ -1,13 +1,20 @@
 // SPDX-License-Identifier: MIT
-// Op B's attention on Hopper (sm_90a only): the schedule of the mma.sync
-// attention kernel (decompressed_mma.cu) -- a CTA owns 64 query rows of one
-// head, walks the chunk's 64-key tiles and merges into the running state --
-// with wgmma instead of mma.sync.  One warpgroup (128 threads, wgmma's
-// M = 64): S = Q K^T by wgmma.m64n64k16 (Q and K from shared memory), P
-// written to shared memory, O += P V by wgmma.m64n128k16 (V read N-major).
+// Op B's attention on Hopper (sm_90a only), warp-specialized: a CTA owns
+// 128 query rows of one head (two consumer warpgroups of 64 rows, wgmma's
+// M) and walks the chunk's 64-key tiles, merging into the running state as
+// the mma.sync kernel does (decompressed_mma.cu).
+//   - producer warpgroup (setmaxnreg hands its registers to the consumers):
+//     one thread copies each K tile (64 x 192) and V tile (64 x 128) with
+//     TMA (cp.async.bulk.tensor, 128-byte swizzle) into a 3-stage ring and
+//     arms its "full" mbarrier; both consumers read the same stage, so a
+//     key tile crosses L2 once per 128 rows;
+//   - consumer warpgroup w (rows 64w..64w+63): S = Q K^T by wgmma.m64n64k16
+//     (Q and K from shared memory), online softmax in registers, P through
+//     shared memory, O += P V by wgmma.m64n128k16 (V read N-major), then it
+//     releases the stage ("empty").  The two warpgroups run unsynchronised,
+//     so one's softmax overlaps the other's wgmma.
 // Tiles are laid out as op A's Hopper kernel lays them (absorbed_wgmma.cu):
-// 64-column blocks of 64 rows, 128-byte swizzle; loads by cp.async in a
-// 2-stage ring (the K/V of a round are contiguous in the workspace).
+// 64-column blocks of 64 rows, 128-byte swizzle.
 //
 // Taken on a context at level wgmma where the build and the tile table
 // allow it (fast_path.cu); a context at level mma runs the mma.sync kernel.
@@ -21,6 +28,7 @@
 #include "decompressed_wgmma.hpp"
 #include "mma_primitives.cuh"
 #include "opb_config.hpp"
+#include "tensor_map.hpp"
 #include "wgmma_primitives.cuh"
 
 namespace mla_cuda {
@@ -33,9 +41,30 @@ using mla_gpu::opb_span;
 using namespace opb_config;
 namespace ptx = cuda::ptx;
 
+constexpr int kConsumers = 256;                  // two warpgroups of 64 query rows each
+constexpr int kThreads = kAttendWgmmaThreads;     // + the producer warpgroup
+constexpr int kStages = kAttendWgmmaStages;       // K/V ring depth
+static_assert(kThreads == kConsumers + 128 && kAttendWgmmaRows == 128, "two consumer warpgroups of 64 rows");
+constexpr uint32_t kBlock = 64 * 128;            // a 64-column block of 64 rows (8 KB)
+constexpr int kQBlocks = kDk / 64;               // 3
+constexpr int kVBlocks = kDv / 64;               // 2
+constexpr uint32_t kQBytes = kQBlocks * kBlock;  // one warpgroup's Q, also one K stage
+constexpr uint32_t kVBytes = kVBlocks * kBlock;
+
+// Shared memory (offsets from a 1024-byte aligned base).
+constexpr uint32_t kSmQ = 0;                           // [2 warpgroups]
+constexpr uint32_t kSmK = kSmQ + 2 * kQBytes;          // [kStages]
+constexpr uint32_t kSmV = kSmK + kStages * kQBytes;    // [kStages]
+constexpr uint32_t kSmP = kSmV + kStages * kVBytes;    // [2 warpgroups]
+constexpr uint32_t kSmBar = kSmP + 2 * kBlock;         // full[kStages], empty[kStages]
+constexpr uint32_t kSmEnd = kSmBar + 2 * kStages * 8;
+static_assert(kSmEnd + 1024 == kAttendWgmmaSmem, "opb_config.hpp's size is this layout plus the alignment slack");
+
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
 
 constexpr float kLog2e = 1.4426950408889634f;
+constexpr int kProducerRegisters = 40;            // setmaxnreg: 128 x 40 + 256 x 232 <= 64 K
+constexpr int kConsumerRegisters = 232;
 
 // wgmma with 32 (n64) and 64 (n128) f32 accumulators per thread; both
 // operands from shared memory; scale-d 1 (accumulate), scales 1, A
@@ -91,21 +120,6 @@ __device__ __forceinline__ void wgmma_pv<__half>(float (&d)[64], uint64_t a, uin
 #undef OPB_D64
 #undef OPB_D64_OUT
 
-constexpr int kThreads = 128;                    // one warpgroup
-constexpr uint32_t kBlock = 64 * 128;            // a 64-column block of 64 rows (8 KB)
-constexpr int kQBlocks = kDk / 64;               // 3
-constexpr int kVBlocks = kDv / 64;               // 2
-constexpr uint32_t kQBytes = kQBlocks * kBlock;  // also one K stage
-constexpr uint32_t kVBytes = kVBlocks * kBlock;
-
-// Shared memory (offsets from a 1024-byte aligned base).
-constexpr uint32_t kSmQ = 0;
-constexpr uint32_t kSmK = kSmQ + kQBytes;
-constexpr uint32_t kSmV = kSmK + 2 * kQBytes;
-constexpr uint32_t kSmP = kSmV + 2 * kVBytes;
-constexpr uint32_t kSmEnd = kSmP + kBlock;
-static_assert(kSmEnd + 1024 == kAttendWgmmaSmem, "opb_config.hpp's size is this layout plus the alignment slack");
-
 // Byte offset of element (row, col) of a [64 rows][cols] tile in 64-column
 // swizzled blocks.
 __device__ __forceinline__ uint32_t tile_offset(int row, int col) {
@@ -124,10 +138,10 @@ struct dtype_tag<__nv_bfloat16> {
 };
 
 template <class T>
-__device__ void load_q(const opb_params& p, const opb_seq& s, int h, int64_t r_lo, int64_t r_hi, char* sq) {
+__device__ void load_q(const opb_params& p, const opb_seq& s, int h, int64_t r_lo, int64_t r_hi, char* sq, int tid) {
   const bool vec = p.q_dtype == dtype_tag<T>::value && p.q_stride[2] == 1 && p.q_stride[0] % 8 == 0 &&
                    p.q_stride[1] % 8 == 0 && reinterpret_cast<uintptr_t>(p.q) % 16 == 0;
-  for (int c = threadIdx.x; c < 64 * (kDk / 8); c += kThreads) {
+  for (int c = tid; c < 64 * (kDk / 8); c += 128) {
     const int row = c / (kDk / 8), ch = c % (kDk / 8);
     const int64_t i = r_lo + row;
     uint4 v = make_uint4(0, 0, 0, 0);
@@ -147,42 +161,90 @@ __device__ void load_q(const opb_params& p, const opb_seq& s, int h, int64_t r_l
   }
 }
 
-template <class T>
-__device__ void attend(const opb_params& p, const opb_round& r, char* smem) {
-  const int slot = blockIdx.z, h = blockIdx.y;
-  const int b = mla_gpu::opb_round_seq(p, r, slot);
-  if (b >= p.batch) return;
-  const opb_seq s = p.seqs[b];
-  opb_span sp;
-  if (!mla_gpu::opb_round_span(p, s, r.row0, r.chunk, sp)) return;
-  const int64_t r_lo = sp.q_lo + (int64_t)blockIdx.x * 64;
-  if (r_lo >= sp.q_hi) return;
-  const int64_t r_hi = min(r_lo + 64, (int64_t)sp.q_hi);
-  const int64_t kmax = min(mla_gpu::opb_visible(p.causal, s.s_q, s.s_k, r_hi - 1), (int64_t)sp.key_hi);
-  const int n_keys = (int)(kmax - sp.key_lo);
-  if (n_keys <= 0) return;
-  const int n_tiles = (n_keys + 63) / 64;
-  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, g = lane / 4, tq = lane % 4;
+__device__ __forceinline__ void wait_parity(uint64_t* bar, uint32_t parity) {
+  while (!ptx::mbarrier_try_wait_parity(bar, parity)) {
+  }
+}
 
+// What a CTA of the round covers: 128 query rows [r_lo, r_hi) of head h of
+// sequence b, and the chunk's 64-key tiles its last row sees.
+struct cta_work {
+  opb_seq s;
+  opb_span sp;
+  int h, slot;
+  int64_t r_lo, r_hi;
+  int n_tiles;
+};
+
+__device__ bool cta_work_of(const opb_params& p, const opb_round& r, cta_work& w) {
+  w.slot = blockIdx.z;
+  w.h = blockIdx.y;
+  const int b = mla_gpu::opb_round_seq(p, r, w.slot);
+  if (b >= p.batch) return false;
+  w.s = p.seqs[b];
+  if (!mla_gpu::opb_round_span(p, w.s, r.row0, r.chunk, w.sp)) return false;
+  w.r_lo = w.sp.q_lo + (int64_t)blockIdx.x * kAttendWgmmaRows;
+  if (w.r_lo >= w.sp.q_hi) return false;
+  w.r_hi = min(w.r_lo + kAttendWgmmaRows, (int64_t)w.sp.q_hi);
+  const int64_t kmax = min(mla_gpu::opb_visible(p.causal, w.s.s_q, w.s.s_k, w.r_hi - 1), (int64_t)w.sp.key_hi);
+  const int64_t n_keys = kmax - w.sp.key_lo;
+  w.n_tiles = n_keys > 0 ? (int)((n_keys + 63) / 64) : 0;
+  return w.n_tiles > 0;
+}
+
+// The producer's one thread: K and V tiles of the chunk into the ring by
+// TMA.  The maps view the round's K and V as [G H C][Dk] and [G H C][Dv].
+__device__ void produce(const CUtensorMap* k_map, const CUtensorMap* v_map, const opb_params& p, const cta_work& w,
+                        char* smem) {
+  uint64_t* full = reinterpret_cast<uint64_t*>(smem + kSmBar);
+  uint64_t* empty = full + kStages;
+  const int32_t row0 = (int32_t)(((int64_t)w.slot * p.heads + w.h) * p.chunk_keys);
+  for (int it = 0; it < w.n_tiles; ++it) {
+    const int stage = it % kStages;
+    if (it >= kStages) wait_parity(&empty[stage], (uint32_t)(it / kStages - 1) & 1);
+    ptx::mbarrier_arrive_expect_tx(ptx::sem_release, ptx::scope_cta, ptx::space_shared, &full[stage],
+                                   kQBytes + kVBytes);
+    const int32_t row = row0 + it * 64;
+#pragma unroll
+    for (int j = 0; j < kQBlocks; ++j) {
+      const int32_t c[2] = {64 * j, row};
+      ptx::cp_async_bulk_tensor(ptx::space_cluster, ptx::space_global, smem + kSmK + stage * kQBytes + j * kBlock,
+                                k_map, c, &full[stage]);
+    }
+#pragma unroll
+    for (int j = 0; j < kVBlocks; ++j) {
+      const int32_t c[2] = {64 * j, row};
+      ptx::cp_async_bulk_tensor(ptx::space_cluster, ptx::space_global, smem + kSmV + stage * kVBytes + j * kBlock,
+                                v_map, c, &full[stage]);
+    }
+  }
+}
+
+// One consumer warpgroup: its 64 rows against every tile of the ring.  A
+// tile past the warpgroup's own last visible key is skipped (it would be an
+// exact no-op: every score -inf); the stage is released all the same.
+template <class T>
+__device__ void consume(const opb_params& p, const opb_round& r, const cta_work& w, char* smem) {
+  const int wg = threadIdx.x / 128, tid = threadIdx.x % 128;
+  const int warp = tid / 32, lane = tid % 32, g = lane / 4, tq = lane % 4;
+  const int bar = 1 + wg;  // named barrier of this warpgroup (0 is __syncthreads)
+  uint64_t* full = reinterpret_cast<uint64_t*>(smem + kSmBar);
+  uint64_t* empty = full + kStages;
   const uint32_t base = smem_addr(smem);
-  const int64_t kv_row0 = ((int64_t)slot * p.heads + h) * p.chunk_keys;
-  const T* kg = static_cast<const T*>(p.k) + kv_row0 * kDk;
-  const T* vg = static_cast<const T*>(p.v) + kv_row0 * kDv;
-  auto load_kv = [&](int it, int stage) {
-    const T* ks = kg + (int64_t)it * 64 * kDk;
-    const T* vs = vg + (int64_t)it * 64 * kDv;
-    for (int c = tid; c < 64 * (kDk / 8); c += kThreads) {
-      const int row = c / (kDk / 8), ch = c % (kDk / 8);
-      cp_async_16(base + kSmK + stage * kQBytes + tile_offset(row, ch * 8), ks + (int64_t)row * kDk + ch * 8, true);
-    }
-    for (int c = tid; c < 64 * (kDv / 8); c += kThreads) {
-      const int row = c / (kDv / 8), ch = c % (kDv / 8);
-      cp_async_16(base + kSmV + stage * kVBytes + tile_offset(row, ch * 8), vs + (int64_t)row * kDv + ch * 8, true);
-    }
-  };
-  load_kv(0, 0);
-  cp_async_commit();
-  load_q<T>(p, s, h, r_lo, r_hi, smem + kSmQ);
+  const int64_t r_lo = w.r_lo + 64 * wg, r_hi = w.r_hi;
+  int my_tiles = 0;
+  if (r_lo < r_hi) {
+    const int64_t kmax =
+        min(mla_gpu::opb_visible(p.causal, w.s.s_q, w.s.s_k, min(r_lo + 64, r_hi) - 1), (int64_t)w.sp.key_hi);
+    my_tiles = kmax > w.sp.key_lo ? (int)((kmax - w.sp.key_lo + 63) / 64) : 0;
+  }
+  char* sq = smem + kSmQ + wg * kQBytes;
+  char* sp_tile = smem + kSmP + wg * kBlock;
+  if (my_tiles > 0) {
+    load_q<T>(p, w.s, w.h, r_lo, r_hi, sq, tid);
+    ptx::fence_proxy_async(ptx::space_shared);  // Q (generic writes) -> wgmma (async proxy)
+    named_barrier_sync(bar, 128);
+  }
 
   int64_t vis[2], pair[2];
   bool live[2];
@@ -192,8 +254,8 @@ __device__ void attend(const opb_params& p, const opb_round& r, char* smem) {
   for (int hh = 0; hh < 2; ++hh) {
     const int64_t i = r_lo + warp * 16 + g + hh * 8;
     live[hh] = i < r_hi;
-    vis[hh] = live[hh] ? mla_gpu::opb_visible(p.causal, s.s_q, s.s_k, i) : 0;
-    pair[hh] = live[hh] ? mla_gpu::opb_state_pair(p, s.q_begin + i - r.row0, h) : 0;
+    vis[hh] = live[hh] ? mla_gpu::opb_visible(p.causal, w.s.s_q, w.s.s_k, i) : 0;
+    pair[hh] = live[hh] ? mla_gpu::opb_state_pair(p, w.s.q_begin + i - r.row0, w.h) : 0;
     m[hh] = -INFINITY;
     l[hh] = 0.0f;
     if (r.chunk > 0 && live[hh]) {
@@ -213,85 +275,85 @@ __device__ void attend(const opb_params& p, const opb_round& r, char* smem) {
     }
   }
 
-  const uint64_t q_desc = sw128_desc(base + kSmQ, 16, 1024);
-  const uint64_t p_desc = sw128_desc(base + kSmP, 16, 1024);
+  const uint64_t q_desc = sw128_desc(smem_addr(sq), 16, 1024);
+  const uint64_t p_desc = sw128_desc(smem_addr(sp_tile), 16, 1024);
   const float scale_log2 = p.scale * kLog2e;
-  for (int it = 0; it < n_tiles; ++it) {
-    if (it + 1 < n_tiles) load_kv(it + 1, (it + 1) & 1);
-    cp_async_commit();
-    cp_async_wait<1>();
-    ptx::fence_proxy_async(ptx::space_shared);  // cp.async / st.shared (generic) -> wgmma (async proxy)
-    __syncthreads();
-    const uint32_t ks = base + kSmK + (it & 1) * kQBytes, vs = base + kSmV + (it & 1) * kVBytes;
+  for (int it = 0; it < w.n_tiles; ++it) {
+    const int stage = it % kStages;
+    wait_parity(&full[stage], (uint32_t)(it / kStages) & 1);
+    if (it < my_tiles) {
+      const uint32_t ks = base + kSmK + stage * kQBytes, vs = base + kSmV + stage * kVBytes;
 
-    // S = Q K^T (64 x 64): 12 k16 steps, 4 per 64-column block.
-    float sc[32];
+      // S = Q K^T (64 x 64): 12 k16 steps, 4 per 64-column block.
+      float sc[32];
 #pragma unroll
-    for (int e = 0; e < 32; ++e) sc[e] = 0.0f;
-    const uint64_t k_desc = sw128_desc(ks, 16, 1024);
-    wgmma_fence();
+      for (int e = 0; e < 32; ++e) sc[e] = 0.0f;
+      const uint64_t k_desc = sw128_desc(ks, 16, 1024);
+      wgmma_fence();
 #pragma unroll
-    for (int k = 0; k < kDk / 16; ++k) {
-      const uint32_t at = (uint32_t)(k / 4) * kBlock + (uint32_t)(k % 4) * 32;
-      wgmma_s<T>(sc, desc_advance(q_desc, at), desc_advance(k_desc, at));
-    }
-    wgmma_commit();
-    wgmma_wait<0>();
-    fence_accumulators(sc);
+      for (int k = 0; k < kDk / 16; ++k) {
+        const uint32_t at = (uint32_t)(k / 4) * kBlock + (uint32_t)(k % 4) * 32;
+        wgmma_s<T>(sc, desc_advance(q_desc, at), desc_advance(k_desc, at));
+      }
+      wgmma_commit();
+      wgmma_wait<0>();
+      fence_accumulators(sc);
 
-    const int64_t key0 = (int64_t)sp.key_lo + (int64_t)it * 64;
-    float tmax[2] = {-INFINITY, -INFINITY};
+      const int64_t key0 = (int64_t)w.sp.key_lo + (int64_t)it * 64;
+      float tmax[2] = {-INFINITY, -INFINITY};
 #pragma unroll
-    for (int e = 0; e < 32; ++e) {
-      const int hh = (e / 2) % 2;
-      const int64_t key = key0 + 8 * (e / 4) + 2 * tq + (e % 2);
-      sc[e] = key < vis[hh] ? sc[e] * scale_log2 : -INFINITY;
-      tmax[hh] = fmaxf(tmax[hh], sc[e]);
-    }
-    float bse[2], alpha[2];
+      for (int e = 0; e < 32; ++e) {
+        const int hh = (e / 2) % 2;
+        const int64_t key = key0 + 8 * (e / 4) + 2 * tq + (e % 2);
+        sc[e] = key < vis[hh] ? sc[e] * scale_log2 : -INFINITY;
+        tmax[hh] = fmaxf(tmax[hh], sc[e]);
+      }
+      float bse[2], alpha[2];
 #pragma unroll
-    for (int hh = 0; hh < 2; ++hh) {
-      tmax[hh] = fmaxf(tmax[hh], __shfl_xor_sync(0xffffffffu, tmax[hh], 1));
-      tmax[hh] = fmaxf(tmax[hh], __shfl_xor_sync(0xffffffffu, tmax[hh], 2));
-      const float mx = fmaxf(m[hh], tmax[hh]);
-      bse[hh] = mx == -INFINITY ? 0.0f : mx;
-      alpha[hh] = exp2f(m[hh] - bse[hh]);
-      m[hh] = mx;
-    }
-    float rs[2] = {0.0f, 0.0f};
-    char* sp_tile = smem + kSmP;
+      for (int hh = 0; hh < 2; ++hh) {
+        tmax[hh] = fmaxf(tmax[hh], __shfl_xor_sync(0xffffffffu, tmax[hh], 1));
+        tmax[hh] = fmaxf(tmax[hh], __shfl_xor_sync(0xffffffffu, tmax[hh], 2));
+        const float mx = fmaxf(m[hh], tmax[hh]);
+        bse[hh] = mx == -INFINITY ? 0.0f : mx;
+        alpha[hh] = exp2f(m[hh] - bse[hh]);
+        m[hh] = mx;
+      }
+      // Every warp of the group is past the last tile's P V before P is rewritten.
+      named_barrier_sync(bar, 128);
+      float rs[2] = {0.0f, 0.0f};
 #pragma unroll
-    for (int e = 0; e < 32; e += 2) {
-      const int hh = (e / 2) % 2;
-      const float p0 = exp2f(sc[e] - bse[hh]), p1 = exp2f(sc[e + 1] - bse[hh]);
-      rs[hh] += p0 + p1;
-      const int row = warp * 16 + g + 8 * hh, key = 8 * (e / 4) + 2 * tq;
-      *reinterpret_cast<uint32_t*>(sp_tile + sw128_offset(row, key)) = pack2<T>(p0, p1);
-    }
+      for (int e = 0; e < 32; e += 2) {
+        const int hh = (e / 2) % 2;
+        const float p0 = exp2f(sc[e] - bse[hh]), p1 = exp2f(sc[e + 1] - bse[hh]);
+        rs[hh] += p0 + p1;
+        const int row = warp * 16 + g + 8 * hh, key = 8 * (e / 4) + 2 * tq;
+        *reinterpret_cast<uint32_t*>(sp_tile + sw128_offset(row, key)) = pack2<T>(p0, p1);
+      }
 #pragma unroll
-    for (int hh = 0; hh < 2; ++hh) {
-      rs[hh] += __shfl_xor_sync(0xffffffffu, rs[hh], 1);
-      rs[hh] += __shfl_xor_sync(0xffffffffu, rs[hh], 2);
-      l[hh] = l[hh] * alpha[hh] + rs[hh];
-    }
+      for (int hh = 0; hh < 2; ++hh) {
+        rs[hh] += __shfl_xor_sync(0xffffffffu, rs[hh], 1);
+        rs[hh] += __shfl_xor_sync(0xffffffffu, rs[hh], 2);
+        l[hh] = l[hh] * alpha[hh] + rs[hh];
+      }
 #pragma unroll
-    for (int e = 0; e < 64; ++e) o[e] *= alpha[(e / 2) % 2];
-    ptx::fence_proxy_async(ptx::space_shared);  // P (generic writes) -> wgmma
-    __syncthreads();
+      for (int e = 0; e < 64; ++e) o[e] *= alpha[(e / 2) % 2];
+      ptx::fence_proxy_async(ptx::space_shared);  // P (generic writes) -> wgmma
+      named_barrier_sync(bar, 128);
 
-    // O += P V (64 x 128): 4 k16 steps of 16 keys; V N-major (blocks of 64 dims).
-    fence_accumulators(o);
-    wgmma_fence();
-    const uint64_t v_desc = sw128_desc(vs, kBlock, 1024);
+      // O += P V (64 x 128): 4 k16 steps of 16 keys; V N-major (blocks of 64 dims).
+      fence_accumulators(o);
+      wgmma_fence();
+      const uint64_t v_desc = sw128_desc(vs, kBlock, 1024);
 #pragma unroll
-    for (int k = 0; k < 4; ++k)
-      wgmma_pv<T>(o, desc_advance(p_desc, (uint32_t)k * 32), desc_advance(v_desc, (uint32_t)k * 16 * 128));
-    wgmma_commit();
-    wgmma_wait<0>();
-    fence_accumulators(o);
-    __syncthreads();  // every thread is done with this stage and P before they are rewritten
+      for (int k = 0; k < 4; ++k)
+        wgmma_pv<T>(o, desc_advance(p_desc, (uint32_t)k * 32), desc_advance(v_desc, (uint32_t)k * 16 * 128));
+      wgmma_commit();
+      wgmma_wait<0>();
+      fence_accumulators(o);
+    }
+    ptx::mbarrier_arrive(&empty[stage]);  // this thread is done with the stage
   }
-  cp_async_wait_all();
+  if (my_tiles == 0) return;
 
 #pragma unroll
   for (int hh = 0; hh < 2; ++hh) {
@@ -310,13 +372,33 @@ __device__ void attend(const opb_params& p, const opb_round& r, char* smem) {
 #endif  // __CUDA_ARCH_FEAT_SM90_ALL
 
 template <class T>
-__global__ void __launch_bounds__(128, 1) opb_attend_wgmma_kernel(opb_params p, opb_round r) {
+__global__ void __launch_bounds__(kThreads, 1)
+    opb_attend_wgmma_kernel(const __grid_constant__ CUtensorMap k_map, const __grid_constant__ CUtensorMap v_map,
+                            opb_params p, opb_round r) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   extern __shared__ char raw[];
   // 128-byte swizzle atoms want 1024-byte aligned tiles.
   char* smem = raw + ((1024 - (smem_addr(raw) & 1023)) & 1023);
-  attend<T>(p, r, smem);
+  cta_work w;
+  if (!cta_work_of(p, r, w)) return;  // the same answer for every thread of the CTA
+  if (threadIdx.x == 0) {
+    for (int i = 0; i < kStages; ++i) {
+      ptx::mbarrier_init(reinterpret_cast<uint64_t*>(smem + kSmBar) + i, 1);
+      ptx::mbarrier_init(reinterpret_cast<uint64_t*>(smem + kSmBar) + kStages + i, kConsumers);
+    }
+    ptx::fence_mbarrier_init(ptx::sem_release, ptx::scope_cluster);
+  }
+  __syncthreads();
+  if (threadIdx.x >= kConsumers) {
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(kProducerRegisters));
+    if (threadIdx.x == kConsumers) produce(&k_map, &v_map, p, w, smem);
+    return;
+  }
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(kConsumerRegisters));
+  consume<T>(p, r, w, smem);
 #else
+  (void)k_map;
+  (void)v_map;
   (void)p;
   (void)r;
 #endif
@@ -331,15 +413,38 @@ bool built_for_sm90a() {
   return built;
 }
 
+// A round's K or V as a 2-D tensor [G H C rows][cols] with boxes of 64
+// columns x 64 rows, 128-byte swizzle (the tile layout above).
+bool encode_rows_map(CUtensorMap* map, const opb_params& p, const void* base, int cols) {
+  const tensor_map_encode_fn encode = tensor_map_encoder();
+  if (!encode) return false;
+  const cuuint64_t dims[2] = {(cuuint64_t)cols, (cuuint64_t)p.group_seqs * p.heads * p.chunk_keys};
+  const cuuint64_t strides[1] = {(cuuint64_t)cols * 2};  // bytes
+  const cuuint32_t box[2] = {64, 64};
+  const cuuint32_t unit[2] = {1, 1};
+  const CUtensorMapDataType type =
+      p.compute_dtype == mla_gpu::dtype_bf16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_FLOAT16;
+  return encode(map, type, 2, const_cast<void*>(base), dims, strides, box, unit, CU_TENSOR_MAP_INTERLEAVE_NONE,
+                CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
+}
+
 template <class T>
-cudaError_t launch_typed(const opb_params& p, const opb_round& r, cudaStream_t stream) {
+cudaError_t launch_typed(const opb_params& p, const opb_round& r, cudaStream_t stream, bool* launched) {
+  *launched = false;
   const int rows = p.max_seqlen_q < p.pass_rows ? p.max_seqlen_q : p.pass_rows;
-  const int tiles = (rows + 63) / 64;
-  if (tiles == 0) return cudaSuccess;
+  const int tiles = (rows + kAttendWgmmaRows - 1) / kAttendWgmmaRows;
+  if (tiles == 0) {
+    *launched = true;
+    return cudaSuccess;
+  }
+  CUtensorMap k_map, v_map;
+  if (!encode_rows_map(&k_map, p, p.k, kDk) || !encode_rows_map(&v_map, p, p.v, kDv)) return cudaSuccess;
   auto kernel = opb_attend_wgmma_kernel<T>;
   cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)kAttendWgmmaSmem);
   if (e != cudaSuccess) return e;
-  kernel<<<dim3(tiles, p.heads, p.group_seqs), 128, kAttendWgmmaSmem, stream>>>(p, r);
+  *launched = true;
+  kernel<<<dim3(tiles, p.heads, p.group_seqs), kThreads, kAttendWgmmaSmem, stream>>>(k_map, v_map, p, r);
   return cudaGetLastError();
 }
 
@@ -347,9 +452,9 @@ cudaError_t launch_typed(const opb_params& p, const opb_round& r, cudaStream_t s
 
 bool opb_wgmma_built() { return MLA_CUDA_SM90A && built_for_sm90a(); }
 
-cudaError_t launch_opb_attend_wgmma(const opb_params& p, const opb_round& r, cudaStream_t stream) {
-  return p.compute_dtype == mla_gpu::dtype_bf16 ? launch_typed<__nv_bfloat16>(p, r, stream)
-                                                : launch_typed<__half>(p, r, stream);
+cudaError_t launch_opb_attend_wgmma(const opb_params& p, const opb_round& r, cudaStream_t stream, bool* launched) {
+  return p.compute_dtype == mla_gpu::dtype_bf16 ? launch_typed<__nv_bfloat16>(p, r, stream, launched)
+                                                : launch_typed<__half>(p, r, stream, launched);
 }
 
 }  // namespace mla_cuda

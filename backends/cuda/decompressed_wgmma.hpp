@@ -8,7 +8,11 @@ namespace mla_cuda {
 
 // True when this build carries the kernel's sm_90a code and the device runs it.
 bool opb_wgmma_built();
-// Attention of one round: grid (query tiles, H, group_seqs), 128 threads.
-cudaError_t launch_opb_attend_wgmma(const mla_gpu::opb_params& p, const mla_gpu::opb_round& r, cudaStream_t stream);
+// Attention of one round: grid (128-row query tiles, H, group_seqs), 384
+// threads.  Sets *launched = false (and enqueues nothing) when the round's
+// K or V cannot be described as a TMA tensor map, so that the caller can
+// take the mma.sync kernel.
+cudaError_t launch_opb_attend_wgmma(const mla_gpu::opb_params& p, const mla_gpu::opb_round& r, cudaStream_t stream,
+                                    bool* launched);
 
 }  // namespace mla_cuda

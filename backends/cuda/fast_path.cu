@@ -171,8 +171,11 @@ cudaError_t launch_opb_attend_fast(const device_info& dev, const opb_params& p, 
                                    cudaStream_t stream) {
   const mla_cuda::opb_tile_entry* t = mla_cuda::find_opb_tile(level_wgmma, mla_cuda::opb_attend);
   if (dev.kernel_level >= level_wgmma && t != nullptr && t->smem_bytes <= dev.smem_per_block &&
-      mla_cuda::opb_wgmma_built())
-    return mla_cuda::launch_opb_attend_wgmma(p, r, stream);
+      mla_cuda::opb_wgmma_built()) {
+    bool launched = false;
+    const cudaError_t e = mla_cuda::launch_opb_attend_wgmma(p, r, stream, &launched);
+    if (e != cudaSuccess || launched) return e;
+  }
   return mla_cuda::launch_opb_attend_mma(p, r, stream);
 }
 

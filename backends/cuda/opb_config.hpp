@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// The constants of the mma.sync op-B kernels (decompressed_mma.cu), shared
-// with the tile table (tile_table.hpp) so that no number is restated.
+// The constants of the op-B tensor-core kernels (decompressed_mma.cu,
+// decompressed_wgmma.cu), shared with the tile table (tile_table.hpp) so
+// that no number is restated.
 #pragma once
 #include <stddef.h>
 
@@ -32,11 +33,15 @@ constexpr size_t kAttendKTile = (size_t)kAttendKeys * kDk * 2;
 constexpr size_t kAttendVTile = (size_t)kAttendKeys * kDv * 2;
 constexpr size_t kAttendSmem = kAttendQTile + kAttendStages * (kAttendKTile + kAttendVTile);  // 104 KB
 
-// The Hopper variant of the attention (decompressed_wgmma.cu, opt-in): one
-// warpgroup, the same tiles in 128-byte-swizzled 64-column blocks, plus a
-// 64 x 64 P tile and 1024 bytes to align the tiles.
-constexpr size_t kAttendWgmmaSmem = kAttendQTile + kAttendStages * (kAttendKTile + kAttendVTile) +
-                                    (size_t)kAttendRows * kAttendKeys * 2 + 1024;  // 113 KB
+// The Hopper attention (decompressed_wgmma.cu): 128 query rows per CTA in
+// two consumer warpgroups and a producer warpgroup; the tiles in
+// 128-byte-swizzled 64-column blocks: Q of both warpgroups, a 3-stage K/V
+// ring, a 64 x 64 P tile per warpgroup, 6 mbarriers, and 1024 bytes to
+// align the tiles.
+constexpr int kAttendWgmmaRows = 128, kAttendWgmmaThreads = 384, kAttendWgmmaStages = 3;
+constexpr size_t kAttendWgmmaSmem = 2 * (size_t)64 * kDk * 2 +
+                                    kAttendWgmmaStages * (kAttendKTile + kAttendVTile) +
+                                    2 * (size_t)64 * kAttendKeys * 2 + 2 * kAttendWgmmaStages * 8 + 1024;  // 185 KB
 
 }  // namespace opb_config
 }  // namespace mla_cuda

@@ -64,7 +64,8 @@ constexpr opb_tile_entry kOpbTiles[] = {
     {level_mma, opb_attend, opb_config::kAttendRows, opb_config::kAttendKeys, opb_config::kAttendThreads,
      opb_config::kAttendSmem},
     // Hopper: the attention by wgmma
-    {level_wgmma, opb_attend, opb_config::kAttendRows, opb_config::kAttendKeys, 128, opb_config::kAttendWgmmaSmem},
+    {level_wgmma, opb_attend, opb_config::kAttendWgmmaRows, opb_config::kAttendKeys, opb_config::kAttendWgmmaThreads,
+     opb_config::kAttendWgmmaSmem},
 };
 
 // The op-B entry of `kernel` at `level`, or nullptr.
