@@ -9,9 +9,10 @@
 //     arms its "full" mbarrier; both consumers read the same stage, so a
 //     key tile crosses L2 once per 128 rows;
 //   - consumer warpgroup w (rows 64w..64w+63): S = Q K^T by wgmma.m64n64k16
-//     (Q and K from shared memory), online softmax in registers, P through
-//     shared memory, O += P V by wgmma.m64n128k16 (V read N-major), then it
-//     releases the stage ("empty").  The two warpgroups run unsynchronised,
+//     (Q and K from shared memory), online softmax in registers, O += P V
+//     by wgmma.m64n128k16 with P from registers (the S accumulators are
+//     already in the A fragment's order) and V read N-major from shared
+//     memory, then it releases the stage ("empty").  The two warpgroups run unsynchronised,
 //     so one's softmax overlaps the other's wgmma.
 // Tiles are laid out as op A's Hopper kernel lays them (absorbed_wgmma.cu):
 // 64-column blocks of 64 rows, 128-byte swizzle.
@@ -55,8 +56,7 @@ constexpr uint32_t kVBytes = kVBlocks * kBlock;
 constexpr uint32_t kSmQ = 0;                           // [2 warpgroups]
 constexpr uint32_t kSmK = kSmQ + 2 * kQBytes;          // [kStages]
 constexpr uint32_t kSmV = kSmK + kStages * kQBytes;    // [kStages]
-constexpr uint32_t kSmP = kSmV + kStages * kVBytes;    // [2 warpgroups]
-constexpr uint32_t kSmBar = kSmP + 2 * kBlock;         // full[kStages], empty[kStages]
+constexpr uint32_t kSmBar = kSmV + kStages * kVBytes;  // full[kStages], empty[kStages]
 constexpr uint32_t kSmEnd = kSmBar + 2 * kStages * 8;
 static_assert(kSmEnd + 1024 == kAttendWgmmaSmem, "opb_config.hpp's size is this layout plus the alignment slack");
 
@@ -101,19 +101,24 @@ __device__ __forceinline__ void wgmma_s<__half>(float (&d)[32], uint64_t a, uint
                : OPB_D32_OUT
                : "l"(a), "l"(b));
 }
+// O += P V with P from registers (the A fragment: a[0..3] = rows g, g + 8
+// at keys 2tq, 2tq + 1 and 8 + 2tq, 9 + 2tq of the k16 step), V from shared
+// memory N-major.
 template <class T>
-__device__ __forceinline__ void wgmma_pv(float (&d)[64], uint64_t a, uint64_t b);
+__device__ __forceinline__ void wgmma_pv(float (&d)[64], const uint32_t (&a)[4], uint64_t b);
 template <>
-__device__ __forceinline__ void wgmma_pv<__nv_bfloat16>(float (&d)[64], uint64_t a, uint64_t b) {
-  asm volatile("wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {" OPB_D64 "}, %64, %65, 1, 1, 1, 0, 1;\n"
+__device__ __forceinline__ void wgmma_pv<__nv_bfloat16>(float (&d)[64], const uint32_t (&a)[4], uint64_t b) {
+  asm volatile("wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {" OPB_D64
+               "}, {%64, %65, %66, %67}, %68, 1, 1, 1, 1;\n"
                : OPB_D64_OUT
-               : "l"(a), "l"(b));
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b));
 }
 template <>
-__device__ __forceinline__ void wgmma_pv<__half>(float (&d)[64], uint64_t a, uint64_t b) {
-  asm volatile("wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {" OPB_D64 "}, %64, %65, 1, 1, 1, 0, 1;\n"
+__device__ __forceinline__ void wgmma_pv<__half>(float (&d)[64], const uint32_t (&a)[4], uint64_t b) {
+  asm volatile("wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {" OPB_D64
+               "}, {%64, %65, %66, %67}, %68, 1, 1, 1, 1;\n"
                : OPB_D64_OUT
-               : "l"(a), "l"(b));
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b));
 }
 #undef OPB_D32
 #undef OPB_D32_OUT
@@ -239,7 +244,6 @@ __device__ void consume(const opb_params& p, const opb_round& r, const cta_work&
     my_tiles = kmax > w.sp.key_lo ? (int)((kmax - w.sp.key_lo + 63) / 64) : 0;
   }
   char* sq = smem + kSmQ + wg * kQBytes;
-  char* sp_tile = smem + kSmP + wg * kBlock;
   if (my_tiles > 0) {
     load_q<T>(p, w.s, w.h, r_lo, r_hi, sq, tid);
     ptx::fence_proxy_async(ptx::space_shared);  // Q (generic writes) -> wgmma (async proxy)
@@ -276,7 +280,6 @@ __device__ void consume(const opb_params& p, const opb_round& r, const cta_work&
   }
 
   const uint64_t q_desc = sw128_desc(smem_addr(sq), 16, 1024);
-  const uint64_t p_desc = sw128_desc(smem_addr(sp_tile), 16, 1024);
   const float scale_log2 = p.scale * kLog2e;
   for (int it = 0; it < w.n_tiles; ++it) {
     const int stage = it % kStages;
@@ -318,16 +321,16 @@ __device__ void consume(const opb_params& p, const opb_round& r, const cta_work&
         alpha[hh] = exp2f(m[hh] - bse[hh]);
         m[hh] = mx;
       }
-      // Every warp of the group is past the last tile's P V before P is rewritten.
-      named_barrier_sync(bar, 128);
+      // P in the A-fragment order of the P V wgmma: pk[4k + i] is a[i] of
+      // k16 step k (the S accumulator pairs, in order).
       float rs[2] = {0.0f, 0.0f};
+      uint32_t pk[16];
 #pragma unroll
       for (int e = 0; e < 32; e += 2) {
         const int hh = (e / 2) % 2;
         const float p0 = exp2f(sc[e] - bse[hh]), p1 = exp2f(sc[e + 1] - bse[hh]);
         rs[hh] += p0 + p1;
-        const int row = warp * 16 + g + 8 * hh, key = 8 * (e / 4) + 2 * tq;
-        *reinterpret_cast<uint32_t*>(sp_tile + sw128_offset(row, key)) = pack2<T>(p0, p1);
+        pk[e / 2] = pack2<T>(p0, p1);
       }
 #pragma unroll
       for (int hh = 0; hh < 2; ++hh) {
@@ -337,16 +340,16 @@ __device__ void consume(const opb_params& p, const opb_round& r, const cta_work&
       }
 #pragma unroll
       for (int e = 0; e < 64; ++e) o[e] *= alpha[(e / 2) % 2];
-      ptx::fence_proxy_async(ptx::space_shared);  // P (generic writes) -> wgmma
-      named_barrier_sync(bar, 128);
 
       // O += P V (64 x 128): 4 k16 steps of 16 keys; V N-major (blocks of 64 dims).
       fence_accumulators(o);
       wgmma_fence();
       const uint64_t v_desc = sw128_desc(vs, kBlock, 1024);
 #pragma unroll
-      for (int k = 0; k < 4; ++k)
-        wgmma_pv<T>(o, desc_advance(p_desc, (uint32_t)k * 32), desc_advance(v_desc, (uint32_t)k * 16 * 128));
+      for (int k = 0; k < 4; ++k) {
+        const uint32_t a[4] = {pk[4 * k], pk[4 * k + 1], pk[4 * k + 2], pk[4 * k + 3]};
+        wgmma_pv<T>(o, a, desc_advance(v_desc, (uint32_t)k * 16 * 128));
+      }
       wgmma_commit();
       wgmma_wait<0>();
       fence_accumulators(o);

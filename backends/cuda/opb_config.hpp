@@ -36,12 +36,10 @@ constexpr size_t kAttendSmem = kAttendQTile + kAttendStages * (kAttendKTile + kA
 // The Hopper attention (decompressed_wgmma.cu): 128 query rows per CTA in
 // two consumer warpgroups and a producer warpgroup; the tiles in
 // 128-byte-swizzled 64-column blocks: Q of both warpgroups, a 3-stage K/V
-// ring, a 64 x 64 P tile per warpgroup, 6 mbarriers, and 1024 bytes to
-// align the tiles.
+// ring, 6 mbarriers, and 1024 bytes to align the tiles.
 constexpr int kAttendWgmmaRows = 128, kAttendWgmmaThreads = 384, kAttendWgmmaStages = 3;
-constexpr size_t kAttendWgmmaSmem = 2 * (size_t)64 * kDk * 2 +
-                                    kAttendWgmmaStages * (kAttendKTile + kAttendVTile) +
-                                    2 * (size_t)64 * kAttendKeys * 2 + 2 * kAttendWgmmaStages * 8 + 1024;  // 185 KB
+constexpr size_t kAttendWgmmaSmem = 2 * (size_t)64 * kDk * 2 + kAttendWgmmaStages * (kAttendKTile + kAttendVTile) +
+                                    2 * kAttendWgmmaStages * 8 + 1024;  // 169 KB
 
 }  // namespace opb_config
 }  // namespace mla_cuda
