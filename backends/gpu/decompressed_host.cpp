@@ -188,7 +188,7 @@ opb_schedule opb_schedule_for(const device_info& dev, const mla_decompressed_arg
     const int64_t budget_keys = (int64_t)(kOpbKvBudget / (size_t)per_key) / kOpbKeyTile * kOpbKeyTile;
     const int64_t cap = std::max<int64_t>(kOpbMinChunk, std::min<int64_t>(kOpbMaxChunk, budget_keys));
     int64_t chunk = std::min(cap, std::max<int64_t>(kOpbKeyTile, round_up(keys, kOpbKeyTile)));
-    if (const int64_t c = knob("MLA_CUDA_OPB_CHUNK"); c > 0 && c % kOpbKeyTile == 0 && c <= kOpbMaxChunk) chunk = c;
+    if (const int64_t c = knob("MLA_CUDA_OPB_CHUNK"); c > 0 && c % kOpbKeyTile == 0 && c < chunk) chunk = c;
     s.chunk_keys = (int)chunk;
     s.n_chunks = (int)ceil_div(keys, chunk);
     // (grid.z of the round's kernels: at most 65535 sequences per group)

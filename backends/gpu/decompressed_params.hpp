@@ -38,9 +38,10 @@ constexpr size_t kOpbStateBudget = size_t(512) << 20;  // bytes of running O / m
 constexpr int kOpbAbsorbedPairs = 16384;               // (row, head) pairs of one absorbed pass (at least)
 // caps.decompressed_break_even_q: AUTO takes the decompressed form from this
 // many queries per sequence.  Measured (mla-bench --break-even 4096, H200,
-// 2026-11-29): 58 queries at H 128, 200 at H 16; caps has one value, and
-// H 128 is DeepSeek V2/V3's (docs/cuda.md "The break-even").
-constexpr int32_t kOpbBreakEvenQ = 58;
+// 2026-11-29, the warp-specialized wgmma attention): 18 queries at H 128;
+// at H 16 the decompressed form was faster from 2 queries on.  caps has one
+// value, and H 128 is DeepSeek V2/V3's (docs/cuda.md "The break-even").
+constexpr int32_t kOpbBreakEvenQ = 18;
 
 enum opb_form : int { opb_form_decompressed = 1, opb_form_absorbed = 2 };
 // Values of mla_decompressed_mode (kept equal to api/include/mla/mla_plugin.h).
