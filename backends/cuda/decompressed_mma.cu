@@ -25,6 +25,7 @@
 #include "decompressed_mma.hpp"
 #include "mma_primitives.cuh"
 #include "opb_config.hpp"
+#include "opb_q_rows.cuh"
 
 namespace mla_cuda {
 namespace {
@@ -44,17 +45,6 @@ __device__ __forceinline__ uint32_t swz(int row, int chunk) {
   static_assert(ROW_CHUNKS % 8 == 0, "the swizzle permutes groups of 8 chunks");
   return (uint32_t)(row * ROW_CHUNKS * 16 + ((chunk ^ (row & 7)) << 4));
 }
-
-template <class T>
-struct dtype_tag;
-template <>
-struct dtype_tag<__half> {
-  static constexpr int value = mla_gpu::dtype_f16;
-};
-template <>
-struct dtype_tag<__nv_bfloat16> {
-  static constexpr int value = mla_gpu::dtype_bf16;
-};
 
 // The round's span for this CTA's sequence slot; false: nothing to do.
 __device__ __forceinline__ bool cta_span(const opb_params& p, const opb_round& r, int slot, int& b, opb_seq& s,
@@ -164,24 +154,10 @@ constexpr int kOTiles = kDv / 8;                       // n8 tiles of O per warp
 // 16-byte aligned rows, else element by element (any dtype and stride).
 template <class T>
 __device__ void load_q(const opb_params& p, const opb_seq& s, int h, int64_t r_lo, int64_t r_hi, uint32_t sq) {
-  const bool vec = p.q_dtype == dtype_tag<T>::value && p.q_stride[2] == 1 && p.q_stride[0] % 8 == 0 &&
-                   p.q_stride[1] % 8 == 0 && reinterpret_cast<uintptr_t>(p.q) % 16 == 0;
+  const bool vec = opb_q_vectorizable<T>(p);
   for (int c = threadIdx.x; c < kAttendRows * kQChunks; c += kAttendThreads) {
     const int row = c / kQChunks, ch = c % kQChunks;
-    const int64_t i = r_lo + row;
-    uint4 v = make_uint4(0, 0, 0, 0);
-    if (i < r_hi) {
-      const int64_t at = (s.q_begin + i) * p.q_stride[0] + (int64_t)h * p.q_stride[1];
-      if (vec) {
-        v = *reinterpret_cast<const uint4*>(static_cast<const T*>(p.q) + at + ch * 8);
-      } else {
-        float e[8];
-#pragma unroll
-        for (int k = 0; k < 8; ++k)
-          e[k] = mla_gpu::load_element(p.q, at + (int64_t)(ch * 8 + k) * p.q_stride[2], p.q_dtype);
-        v = make_uint4(pack2<T>(e[0], e[1]), pack2<T>(e[2], e[3]), pack2<T>(e[4], e[5]), pack2<T>(e[6], e[7]));
-      }
-    }
+    const uint4 v = opb_q_chunk<T>(p, s, h, r_lo + row, r_hi, ch, vec);
     asm volatile("st.shared.v4.u32 [%0], {%1, %2, %3, %4};\n" ::"r"(sq + swz<kQChunks>(row, ch)), "r"(v.x), "r"(v.y),
                  "r"(v.z), "r"(v.w));
   }

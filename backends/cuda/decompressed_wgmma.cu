@@ -29,6 +29,7 @@
 #include "decompressed_wgmma.hpp"
 #include "mma_primitives.cuh"
 #include "opb_config.hpp"
+#include "opb_q_rows.cuh"
 #include "tensor_map.hpp"
 #include "wgmma_primitives.cuh"
 
@@ -132,37 +133,11 @@ __device__ __forceinline__ uint32_t tile_offset(int row, int col) {
 }
 
 template <class T>
-struct dtype_tag;
-template <>
-struct dtype_tag<__half> {
-  static constexpr int value = mla_gpu::dtype_f16;
-};
-template <>
-struct dtype_tag<__nv_bfloat16> {
-  static constexpr int value = mla_gpu::dtype_bf16;
-};
-
-template <class T>
 __device__ void load_q(const opb_params& p, const opb_seq& s, int h, int64_t r_lo, int64_t r_hi, char* sq, int tid) {
-  const bool vec = p.q_dtype == dtype_tag<T>::value && p.q_stride[2] == 1 && p.q_stride[0] % 8 == 0 &&
-                   p.q_stride[1] % 8 == 0 && reinterpret_cast<uintptr_t>(p.q) % 16 == 0;
+  const bool vec = opb_q_vectorizable<T>(p);
   for (int c = tid; c < 64 * (kDk / 8); c += 128) {
     const int row = c / (kDk / 8), ch = c % (kDk / 8);
-    const int64_t i = r_lo + row;
-    uint4 v = make_uint4(0, 0, 0, 0);
-    if (i < r_hi) {
-      const int64_t at = (s.q_begin + i) * p.q_stride[0] + (int64_t)h * p.q_stride[1];
-      if (vec) {
-        v = *reinterpret_cast<const uint4*>(static_cast<const T*>(p.q) + at + ch * 8);
-      } else {
-        float e[8];
-#pragma unroll
-        for (int k = 0; k < 8; ++k)
-          e[k] = mla_gpu::load_element(p.q, at + (int64_t)(ch * 8 + k) * p.q_stride[2], p.q_dtype);
-        v = make_uint4(pack2<T>(e[0], e[1]), pack2<T>(e[2], e[3]), pack2<T>(e[4], e[5]), pack2<T>(e[6], e[7]));
-      }
-    }
-    *reinterpret_cast<uint4*>(sq + tile_offset(row, ch * 8)) = v;
+    *reinterpret_cast<uint4*>(sq + tile_offset(row, ch * 8)) = opb_q_chunk<T>(p, s, h, r_lo + row, r_hi, ch, vec);
   }
 }
 
