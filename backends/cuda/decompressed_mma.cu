@@ -46,15 +46,6 @@ __device__ __forceinline__ uint32_t swz(int row, int chunk) {
   return (uint32_t)(row * ROW_CHUNKS * 16 + ((chunk ^ (row & 7)) << 4));
 }
 
-// The round's span for this CTA's sequence slot; false: nothing to do.
-__device__ __forceinline__ bool cta_span(const opb_params& p, const opb_round& r, int slot, int& b, opb_seq& s,
-                                         opb_span& sp) {
-  b = mla_gpu::opb_round_seq(p, r, slot);
-  if (b >= p.batch) return false;
-  s = p.seqs[b];
-  return mla_gpu::opb_round_span(p, s, r.row0, r.chunk, sp);
-}
-
 // ---------------------------------------------------------------- expand
 
 template <class T>
@@ -63,7 +54,7 @@ __global__ void __launch_bounds__(kExpandThreads) opb_expand_mma(opb_params p, o
   int b;
   opb_seq s;
   opb_span sp;
-  if (!cta_span(p, r, blockIdx.z, b, s, sp)) return;
+  if (!mla_gpu::opb_slot_span(p, r, blockIdx.z, b, s, sp)) return;
   const int t0 = blockIdx.x * kExpandKeys;  // chunk-relative first key
   if ((int64_t)sp.key_lo + t0 >= sp.key_hi) return;
   const int slot = blockIdx.z, h = blockIdx.y >> 1, part = blockIdx.y & 1;  // part 0: K, 1: V
@@ -169,15 +160,13 @@ __global__ void __launch_bounds__(kAttendThreads) opb_attend_mma(opb_params p, o
   int b;
   opb_seq s;
   opb_span sp;
-  if (!cta_span(p, r, blockIdx.z, b, s, sp)) return;
+  if (!mla_gpu::opb_slot_span(p, r, blockIdx.z, b, s, sp)) return;
   const int64_t r_lo = sp.q_lo + (int64_t)blockIdx.x * kAttendRows;
   if (r_lo >= sp.q_hi) return;
   const int64_t r_hi = min(r_lo + kAttendRows, (int64_t)sp.q_hi);
-  // Keys of the chunk the tile's last row sees (the most of any row).
-  const int64_t kmax = min(mla_gpu::opb_visible(p.causal, s.s_q, s.s_k, r_hi - 1), (int64_t)sp.key_hi);
-  const int n_keys = (int)(kmax - sp.key_lo);
-  if (n_keys <= 0) return;
-  const int n_tiles = (n_keys + kAttendKeys - 1) / kAttendKeys;
+  static_assert(kAttendKeys == mla_gpu::kOpbKeyTile, "the schedule's key tile");
+  const int n_tiles = mla_gpu::opb_tiles_seen(p, s, sp, r_hi - 1);
+  if (n_tiles == 0) return;
   const int slot = blockIdx.z, h = blockIdx.y;
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, g = lane / 4, tq = lane % 4;
 

@@ -159,16 +159,12 @@ struct cta_work {
 __device__ bool cta_work_of(const opb_params& p, const opb_round& r, cta_work& w) {
   w.slot = blockIdx.z;
   w.h = blockIdx.y;
-  const int b = mla_gpu::opb_round_seq(p, r, w.slot);
-  if (b >= p.batch) return false;
-  w.s = p.seqs[b];
-  if (!mla_gpu::opb_round_span(p, w.s, r.row0, r.chunk, w.sp)) return false;
+  int b;
+  if (!mla_gpu::opb_slot_span(p, r, w.slot, b, w.s, w.sp)) return false;
   w.r_lo = w.sp.q_lo + (int64_t)blockIdx.x * kAttendWgmmaRows;
   if (w.r_lo >= w.sp.q_hi) return false;
   w.r_hi = min(w.r_lo + kAttendWgmmaRows, (int64_t)w.sp.q_hi);
-  const int64_t kmax = min(mla_gpu::opb_visible(p.causal, w.s.s_q, w.s.s_k, w.r_hi - 1), (int64_t)w.sp.key_hi);
-  const int64_t n_keys = kmax - w.sp.key_lo;
-  w.n_tiles = n_keys > 0 ? (int)((n_keys + 63) / 64) : 0;
+  w.n_tiles = mla_gpu::opb_tiles_seen(p, w.s, w.sp, w.r_hi - 1);
   return w.n_tiles > 0;
 }
 
@@ -212,12 +208,7 @@ __device__ void consume(const opb_params& p, const opb_round& r, const cta_work&
   uint64_t* empty = full + kStages;
   const uint32_t base = smem_addr(smem);
   const int64_t r_lo = w.r_lo + 64 * wg, r_hi = w.r_hi;
-  int my_tiles = 0;
-  if (r_lo < r_hi) {
-    const int64_t kmax =
-        min(mla_gpu::opb_visible(p.causal, w.s.s_q, w.s.s_k, min(r_lo + 64, r_hi) - 1), (int64_t)w.sp.key_hi);
-    my_tiles = kmax > w.sp.key_lo ? (int)((kmax - w.sp.key_lo + 63) / 64) : 0;
-  }
+  const int my_tiles = r_lo < r_hi ? mla_gpu::opb_tiles_seen(p, w.s, w.sp, min(r_lo + 64, r_hi) - 1) : 0;
   char* sq = smem + kSmQ + wg * kQBytes;
   if (my_tiles > 0) {
     load_q<T>(p, w.s, w.h, r_lo, r_hi, sq, tid);

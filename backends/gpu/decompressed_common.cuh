@@ -37,4 +37,21 @@ __device__ __forceinline__ int opb_round_seq(const opb_params& p, const opb_roun
   return r.group * p.group_seqs + slot;
 }
 
+// The sequence b of a round's group slot and what the round covers of it;
+// false: the slot is past the batch or the round holds nothing of it.
+__device__ __forceinline__ bool opb_slot_span(const opb_params& p, const opb_round& r, int slot, int& b, opb_seq& s,
+                                              opb_span& sp) {
+  b = opb_round_seq(p, r, slot);
+  if (b >= p.batch) return false;
+  s = p.seqs[b];
+  return opb_round_span(p, s, r.row0, r.chunk, sp);
+}
+
+// The 64-key tiles of the round's chunk that query row i of s sees (a
+// tile's last row sees the most); 0 when none.
+__device__ __forceinline__ int opb_tiles_seen(const opb_params& p, const opb_seq& s, const opb_span& sp, int64_t i) {
+  const int64_t kmax = min(opb_visible(p.causal, s.s_q, s.s_k, i), (int64_t)sp.key_hi);
+  return kmax > sp.key_lo ? (int)((kmax - sp.key_lo + kOpbKeyTile - 1) / kOpbKeyTile) : 0;
+}
+
 }  // namespace mla_gpu

@@ -180,9 +180,10 @@ opb_schedule opb_schedule_for(const device_info& dev, const mla_decompressed_arg
   if (B == 0) return s;  // a no-op: no workspace
 
   if (s.decompressed) {
-    // Chunk: the longest sequence's keys, within the K/V budget and
-    // [kOpbMinChunk, kOpbMaxChunk].  Group: as many sequences as the
-    // budget holds.
+    // Chunk: the longest sequence's keys rounded up to a tile, at most
+    // kOpbMaxChunk and what the K/V budget holds (never below kOpbMinChunk
+    // for that, however large H makes a key).  Group: as many sequences as
+    // the budget holds.
     const int64_t keys = max_keys(a.kv);
     const int64_t per_key = (H * (Dk + Dv) + Dl + Dr) * s.esize;
     const int64_t budget_keys = (int64_t)(kOpbKvBudget / (size_t)per_key) / kOpbKeyTile * kOpbKeyTile;

@@ -32,11 +32,11 @@ __device__ __forceinline__ float warp_sum_lane0(float v) {
 }
 
 __global__ void opb_gather(opb_params p, opb_round r) {
-  const int slot = blockIdx.y, b = opb_round_seq(p, r, slot);
-  if (b >= p.batch) return;
-  const opb_seq s = p.seqs[b];
+  const int slot = blockIdx.y;
+  int b;
+  opb_seq s;
   opb_span sp;
-  if (!opb_round_span(p, s, r.row0, r.chunk, sp)) return;
+  if (!opb_slot_span(p, r, slot, b, s, sp)) return;
   const int t0 = blockIdx.x * kOpbKeyTile;  // chunk-relative
   const int64_t key0 = (int64_t)sp.key_lo + t0;
   if (key0 >= sp.key_hi) return;
@@ -60,11 +60,11 @@ __global__ void opb_gather(opb_params p, opb_round r) {
 }
 
 __global__ void opb_expand_simt(opb_params p, opb_round r) {
-  const int slot = blockIdx.z, h = blockIdx.y, b = opb_round_seq(p, r, slot);
-  if (b >= p.batch) return;
-  const opb_seq s = p.seqs[b];
+  const int slot = blockIdx.z, h = blockIdx.y;
+  int b;
+  opb_seq s;
   opb_span sp;
-  if (!opb_round_span(p, s, r.row0, r.chunk, sp)) return;
+  if (!opb_slot_span(p, r, slot, b, s, sp)) return;
   const int t0 = blockIdx.x * kOpbKeyTile;
   if ((int64_t)sp.key_lo + t0 >= sp.key_hi) return;
   const int Dl = p.latent_dim, Dr = p.rope_dim, Dn = p.nope_dim, Dv = p.v_dim, W = Dl + Dr, Dk = Dn + Dr;
@@ -96,11 +96,11 @@ constexpr int kSimtRows = 8;  // query rows (warps) per block
 constexpr int kQPerLane = kOpbSimtMaxDk / 32, kVPerLane = kOpbSimtMaxDv / 32;
 
 __global__ void __launch_bounds__(kSimtRows * 32) opb_attend_simt(opb_params p, opb_round r) {
-  const int slot = blockIdx.z, h = blockIdx.y, b = opb_round_seq(p, r, slot);
-  if (b >= p.batch) return;
-  const opb_seq s = p.seqs[b];
+  const int slot = blockIdx.z, h = blockIdx.y;
+  int b;
+  opb_seq s;
   opb_span sp;
-  if (!opb_round_span(p, s, r.row0, r.chunk, sp)) return;
+  if (!opb_slot_span(p, r, slot, b, s, sp)) return;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int64_t i = (int64_t)sp.q_lo + (int64_t)blockIdx.x * kSimtRows + warp;
   if (i >= sp.q_hi) return;
